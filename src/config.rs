@@ -1,0 +1,210 @@
+//! The repo's tracker binding: the `tracker:` block of `.kittify/config.yaml`.
+//! Read only: other keys belong to other tools and are never rewritten.
+
+use std::path::{Path, PathBuf};
+
+use serde_norway::Value;
+
+use crate::error::{ErrorKind, OriginError, Result};
+
+/// Where the binding lives, relative to the repo root.
+pub const CONFIG_PATH: &str = ".kittify/config.yaml";
+
+/// The hard error of Scenario 6, word for word.
+pub const NO_TRACKER_BOUND: &str = "No tracker bound. Run spec-kitty tracker bind first.";
+
+/// The providers of v1 (C-001).
+pub const SUPPORTED_PROVIDERS: [&str; 2] = ["jira", "linear"];
+
+/// A repo's tracker binding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackerBinding {
+    /// `jira` or `linear` (lower-cased).
+    pub provider: String,
+    /// The bound Spec Kitty project.
+    pub project_slug: Option<String>,
+    /// Opaque binding reference; wins over `project_slug` on the wire.
+    pub binding_ref: Option<String>,
+}
+
+impl TrackerBinding {
+    /// The JSON fields that scope a request: `binding_ref` when there is one,
+    /// else `project_slug`.
+    pub fn scope_fields(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut fields = serde_json::Map::new();
+        match (&self.binding_ref, &self.project_slug) {
+            (Some(binding_ref), _) => fields.insert("binding_ref".into(), binding_ref.clone().into()),
+            (None, Some(slug)) => fields.insert("project_slug".into(), slug.clone().into()),
+            (None, None) => None,
+        };
+        fields
+    }
+
+    /// A short label for messages: the project slug or binding reference.
+    pub fn label(&self) -> &str {
+        self.project_slug.as_deref().or(self.binding_ref.as_deref()).unwrap_or("?")
+    }
+}
+
+/// Checks that `provider` is one of v1's providers and returns it lower-cased.
+pub fn check_provider(provider: &str) -> Result<String> {
+    let normalized = provider.trim().to_ascii_lowercase();
+    if SUPPORTED_PROVIDERS.contains(&normalized.as_str()) {
+        Ok(normalized)
+    } else {
+        Err(OriginError::new(
+            ErrorKind::UnsupportedProvider,
+            format!(
+                "Tracker provider '{provider}' is not supported: only jira and linear can be an origin in v1. \
+                 Bind the repo to a Jira project or Linear team with spec-kitty tracker bind."
+            ),
+        ))
+    }
+}
+
+/// Reads the binding of the repo at `repo_root`.
+pub fn load_binding(repo_root: &Path) -> Result<TrackerBinding> {
+    let path = repo_root.join(CONFIG_PATH);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return Err(OriginError::new(ErrorKind::NoTrackerBinding, NO_TRACKER_BOUND));
+        }
+        Err(err) => return Err(OriginError::io("read", &path, &err)),
+    };
+    parse_binding(&text, &path)
+}
+
+/// Parses the `tracker:` block out of the YAML `text` read from `path`.
+pub fn parse_binding(text: &str, path: &Path) -> Result<TrackerBinding> {
+    let invalid = |what: String| {
+        OriginError::new(
+            ErrorKind::InvalidTrackerConfig,
+            format!("{}: {what}. Fix the file or run spec-kitty tracker bind again.", path.display()),
+        )
+    };
+    let doc: Value = if text.trim().is_empty() {
+        Value::Null
+    } else {
+        serde_norway::from_str(text).map_err(|err| invalid(format!("not valid YAML ({err})")))?
+    };
+    let tracker = match &doc {
+        Value::Null => None,
+        Value::Mapping(map) => map.get("tracker"),
+        _ => return Err(invalid("the top level is not a mapping".into())),
+    };
+    let tracker = match tracker {
+        None | Some(Value::Null) => {
+            return Err(OriginError::new(ErrorKind::NoTrackerBinding, NO_TRACKER_BOUND));
+        }
+        Some(Value::Mapping(map)) => map,
+        Some(_) => return Err(invalid("`tracker` is not a mapping".into())),
+    };
+    let field = |name: &str| -> Result<Option<String>> {
+        match tracker.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+            Some(_) => Err(invalid(format!("`tracker.{name}` is not a string"))),
+        }
+    };
+    let provider = field("provider")?.ok_or_else(|| invalid("`tracker.provider` is missing".into()))?;
+    let provider = check_provider(&provider)?;
+    let project_slug = field("project_slug")?;
+    let binding_ref = field("binding_ref")?;
+    if project_slug.is_none() && binding_ref.is_none() {
+        return Err(invalid("`tracker.project_slug` is missing".into()));
+    }
+    Ok(TrackerBinding { provider, project_slug, binding_ref })
+}
+
+/// Finds the repo root above a mission directory: the nearest ancestor of
+/// `feature_dir` that holds `.kittify/config.yaml`, else the directory two
+/// levels up (`<repo>/kitty-specs/NNN-slug`).
+pub fn repo_root_of(feature_dir: &Path) -> PathBuf {
+    feature_dir
+        .ancestors()
+        .skip(1)
+        .find(|dir| dir.join(CONFIG_PATH).is_file())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| feature_dir.ancestors().nth(2).unwrap_or(feature_dir).to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<TrackerBinding> {
+        parse_binding(text, Path::new("/r/.kittify/config.yaml"))
+    }
+
+    #[test]
+    fn reads_the_tracker_block_and_ignores_other_keys() {
+        let binding = parse(
+            "agents:\n  available: [claude]\ntracker:\n  provider: linear\n  project_slug: acme-web\n  display_label: Acme\n  provider_context:\n    team: WEB\nvcs: git\n",
+        )
+        .unwrap();
+        assert_eq!(
+            binding,
+            TrackerBinding { provider: "linear".into(), project_slug: Some("acme-web".into()), binding_ref: None }
+        );
+        assert_eq!(serde_json::Value::Object(binding.scope_fields()), serde_json::json!({"project_slug": "acme-web"}));
+    }
+
+    #[test]
+    fn binding_ref_wins_over_project_slug_on_the_wire() {
+        let binding = parse("tracker:\n  provider: Jira\n  project_slug: iam\n  binding_ref: br-7\n").unwrap();
+        assert_eq!(binding.provider, "jira");
+        assert_eq!(serde_json::Value::Object(binding.scope_fields()), serde_json::json!({"binding_ref": "br-7"}));
+    }
+
+    #[test]
+    fn no_binding_is_the_scenario_6_error() {
+        for text in ["", "vcs: git\n", "tracker:\n", "tracker: null\n"] {
+            let err = parse(text).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::NoTrackerBinding, "{text:?}");
+            assert_eq!(err.message, NO_TRACKER_BOUND);
+        }
+    }
+
+    #[test]
+    fn missing_config_file_is_no_binding() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = load_binding(dir.path()).unwrap_err();
+        assert_eq!((err.kind, err.message.as_str()), (ErrorKind::NoTrackerBinding, NO_TRACKER_BOUND));
+    }
+
+    #[test]
+    fn other_providers_are_refused() {
+        let err = parse("tracker:\n  provider: github\n  project_slug: x\n").unwrap_err();
+        assert_eq!(err.kind, ErrorKind::UnsupportedProvider);
+        assert!(err.message.contains("'github'"), "{}", err.message);
+    }
+
+    #[test]
+    fn malformed_configs_are_invalid_tracker_config() {
+        for text in [
+            "tracker: [1, 2]\n",
+            "- a\n- b\n",
+            "tracker:\n  provider: linear\n",
+            "tracker:\n  project_slug: x\n",
+            "tracker:\n  provider: 7\n  project_slug: x\n",
+            "tracker: {provider: linear, project_slug: [x]}\n",
+            "tracker:\n  provider: linear\n project_slug: : :\n",
+        ] {
+            let err = parse(text).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::InvalidTrackerConfig, "{text:?}: {err}");
+            assert!(err.message.contains("config.yaml"), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn repo_root_is_found_above_the_mission() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".kittify")).unwrap();
+        std::fs::write(dir.path().join(CONFIG_PATH), "tracker: null\n").unwrap();
+        let mission = dir.path().join("kitty-specs/001-x");
+        assert_eq!(repo_root_of(&mission), dir.path());
+        assert_eq!(repo_root_of(Path::new("/a/kitty-specs/001-x")), Path::new("/a"));
+    }
+}

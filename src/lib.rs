@@ -1,0 +1,29 @@
+//! The Spec Kitty origin-binding component: the spec's three service methods
+//! (`search_origin_candidates`, `bind_mission_origin`,
+//! `start_mission_from_ticket`) over small capability traits ([`ports`]).
+//! On wasm32 the `bindings` module adapts them to the WIT world
+//! `spec-kitty:origin/origin-binding`; natively they unit-test with doubles.
+//! Nothing here holds global state (NFR-002).
+
+pub mod bind;
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod meta;
+pub mod mission_dir;
+pub mod model;
+pub mod ports;
+pub mod search;
+pub mod slug;
+pub mod start;
+pub mod tracker;
+pub mod wire;
+
+#[cfg(target_arch = "wasm32")]
+mod bindings;
+
+#[cfg(test)]
+mod testing;
+
+#[cfg(test)]
+mod service_tests;

@@ -1,0 +1,124 @@
+//! The guest's capabilities as small traits: the WASI adapters implement them
+//! on wasm32, test doubles implement them natively (success criterion 6).
+
+/// A response from the control plane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// HTTP status code.
+    pub status: u16,
+    /// Response body bytes.
+    pub body: Vec<u8>,
+}
+
+/// Why a request got no response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportError {
+    /// The host refused the request (not an allowed origin, or no session).
+    Denied(String),
+    /// The host has no Spec Kitty session to authorise the request.
+    NotLoggedIn(String),
+    /// Connection refused, DNS failure, TLS failure, reset.
+    Unreachable(String),
+    /// A connect, first-byte or between-bytes timeout fired.
+    TimedOut(String),
+}
+
+/// The HTTP transport to the Spec Kitty control plane (wasi:http on wasm32).
+pub trait Transport {
+    /// POST `body` (JSON) to `path` under the control plane's base URL, with
+    /// extra `headers`, giving up after `timeout_ms`.
+    fn post_json(
+        &self,
+        path: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+        timeout_ms: u64,
+    ) -> Result<HttpResponse, TransportError>;
+}
+
+/// Time: a monotonic clock to bound calls, a sleep for retries, and UTC wall time.
+pub trait Clock {
+    /// Milliseconds on a monotonic clock.
+    fn monotonic_ms(&self) -> u64;
+    /// Block for `ms` milliseconds.
+    fn sleep_ms(&self, ms: u64);
+    /// Milliseconds since the Unix epoch, UTC.
+    fn unix_ms(&self) -> u64;
+}
+
+/// Randomness for ULIDs and temporary file names.
+pub trait Entropy {
+    /// 128 random bits.
+    fn random_u128(&self) -> u128;
+}
+
+/// An event as handed to the host's sink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// ULID.
+    pub event_id: String,
+    /// `MissionOriginBound`.
+    pub event_type: String,
+    /// The mission's ULID (its slug when it has none).
+    pub aggregate_id: String,
+    /// `Mission`.
+    pub aggregate_type: String,
+    /// Payload schema version.
+    pub schema_version: String,
+    /// The payload as JSON text.
+    pub payload_json: String,
+    /// ISO-8601 UTC.
+    pub timestamp: String,
+    /// The bound Spec Kitty project.
+    pub project_slug: Option<String>,
+    /// The bind's idempotency key.
+    pub correlation_id: Option<String>,
+}
+
+/// Whether the sink delivered the event now or stored it for later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Acknowledged by the control plane.
+    Delivered,
+    /// Stored durably for later delivery.
+    Queued,
+}
+
+/// The host's event sink (the `events` import).
+pub trait EventSink {
+    /// Hand over `event`; an error means it was not accepted.
+    fn emit(&self, event: &Event) -> Result<Delivery, String>;
+}
+
+/// Everything a service method may use.
+#[derive(Clone, Copy)]
+pub struct Ports<'a> {
+    /// HTTP to the control plane.
+    pub transport: &'a dyn Transport,
+    /// Time.
+    pub clock: &'a dyn Clock,
+    /// Randomness.
+    pub entropy: &'a dyn Entropy,
+    /// The event sink.
+    pub events: &'a dyn EventSink,
+}
+
+impl Ports<'_> {
+    /// A new ULID from the clock and entropy.
+    pub fn new_ulid(&self) -> String {
+        ulid::Ulid::from_parts(self.clock.unix_ms(), self.entropy.random_u128()).to_string()
+    }
+
+    /// Now, as ISO-8601 UTC with second precision (`2026-04-01T12:00:00Z`).
+    pub fn now_iso(&self) -> String {
+        iso_utc(self.clock.unix_ms())
+    }
+}
+
+/// `unix_ms` as ISO-8601 UTC with second precision.
+pub fn iso_utc(unix_ms: u64) -> String {
+    let ms = i64::try_from(unix_ms).unwrap_or(i64::MAX);
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

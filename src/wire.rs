@@ -1,0 +1,233 @@
+//! The control plane's wire format (`saas-wire.md`): paths, response parsing,
+//! and the mapping of every error status to an `origin-error` case.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{ErrorKind, OriginError, Result};
+use crate::model::{Candidate, MatchType};
+
+/// Issue search endpoint.
+pub const SEARCH_PATH: &str = "/api/v1/tracker/issue-search/";
+/// Mission-origin bind endpoint.
+pub const BIND_PATH: &str = "/api/v1/tracker/mission-origin/bind/";
+
+/// Which call a response belongs to; some statuses mean different things.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    /// `search_issues`.
+    Search,
+    /// `bind_mission_origin`.
+    Bind,
+}
+
+/// The error envelope of every non-2xx answer; any field may be missing.
+#[derive(Debug, Default, Deserialize)]
+pub struct ErrorEnvelope {
+    /// Machine code, e.g. `user_link_missing`.
+    #[serde(default)]
+    pub error_code: Option<String>,
+    /// Human message.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Whether the user must act (link an account, log in).
+    #[serde(default)]
+    pub user_action_required: Option<bool>,
+    /// Seconds to wait before retrying a 429.
+    #[serde(default)]
+    pub retry_after_seconds: Option<f64>,
+}
+
+impl ErrorEnvelope {
+    /// Parses `body`; a body that is not a JSON object gives an empty envelope.
+    pub fn parse(body: &[u8]) -> Self {
+        serde_json::from_slice(body).unwrap_or_default()
+    }
+
+    /// The server's message, or `HTTP <status>` when it sent none.
+    pub fn message_or_status(&self, status: u16) -> String {
+        match &self.message {
+            Some(message) if !message.trim().is_empty() => message.trim().to_string(),
+            _ => format!("HTTP {status}"),
+        }
+    }
+}
+
+/// Maps a non-2xx, non-429 answer to its `origin-error`.
+pub fn map_error(call: Call, status: u16, body: &[u8], provider: &str, project: &str) -> OriginError {
+    let envelope = ErrorEnvelope::parse(body);
+    let said = envelope.message_or_status(status);
+    let (kind, message) = match status {
+        401 | 403 if envelope.user_action_required == Some(true) => (
+            ErrorKind::UserLinkRequired,
+            format!(
+                "Your {provider} account is not linked to Spec Kitty, or the link expired ({said}). \
+                 Open the Spec Kitty SaaS dashboard, link your {provider} account under Connected accounts, then retry."
+            ),
+        ),
+        401 | 403 => (
+            ErrorKind::AuthenticationFailed,
+            format!("The control plane refused your Spec Kitty session ({said}). Log in again with spec-kitty auth login, then retry."),
+        ),
+        404 => (
+            ErrorKind::NoResourceMapping,
+            format!(
+                "No resource mapping found for project '{project}' ({said}). \
+                 Map a Jira project or Linear team to it in the Spec Kitty SaaS dashboard, then retry."
+            ),
+        ),
+        409 if call == Call::Bind => (
+            ErrorKind::OriginConflict,
+            format!(
+                "A different origin ticket is already bound to this mission on the control plane ({said}). \
+                 One origin per mission in v1: unbind it first, or create a new mission."
+            ),
+        ),
+        422 => (
+            ErrorKind::InvalidQuery,
+            format!("The control plane rejected the request as invalid: {said}. Correct it and retry."),
+        ),
+        500..=599 => (
+            ErrorKind::ControlPlaneUnreachable,
+            format!("The Spec Kitty control plane failed ({said}). Retry in a moment; nothing was changed locally."),
+        ),
+        _ => (
+            ErrorKind::UnexpectedResponse,
+            format!("The control plane answered HTTP {status} unexpectedly ({said}). Retry, or report it to Spec Kitty support."),
+        ),
+    };
+    OriginError::new(kind, message)
+}
+
+/// The 200 answer of an issue search, as the control plane sends it.
+#[derive(Debug, Deserialize)]
+struct SearchResponse {
+    candidates: Vec<WireCandidate>,
+    #[serde(default)]
+    resource_type: Option<String>,
+    #[serde(default)]
+    resource_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireCandidate {
+    external_issue_id: String,
+    external_issue_key: String,
+    title: String,
+    #[serde(default)]
+    status: Option<String>,
+    url: String,
+    #[serde(default)]
+    match_type: Option<String>,
+    #[serde(default)]
+    body: Option<String>,
+}
+
+/// A parsed search answer: candidates and the routing context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchAnswer {
+    /// The candidates, by relevance.
+    pub candidates: Vec<Candidate>,
+    /// `linear_team` / `jira_project` when sent.
+    pub resource_type: Option<String>,
+    /// The scoping resource when sent.
+    pub resource_id: Option<String>,
+}
+
+/// Parses a 200 search body.
+pub fn parse_search(body: &[u8]) -> Result<SearchAnswer> {
+    let response: SearchResponse = serde_json::from_slice(body).map_err(|err| unexpected("issue search", &err))?;
+    let candidates = response
+        .candidates
+        .into_iter()
+        .map(|c| Candidate {
+            external_issue_id: c.external_issue_id,
+            external_issue_key: c.external_issue_key,
+            title: c.title,
+            status: c.status.unwrap_or_default(),
+            url: c.url,
+            match_type: if c.match_type.as_deref() == Some("exact") { MatchType::Exact } else { MatchType::Text },
+            body: c.body.filter(|b| !b.trim().is_empty()),
+        })
+        .collect();
+    Ok(SearchAnswer { candidates, resource_type: response.resource_type, resource_id: response.resource_id })
+}
+
+/// The 200 answer of a bind.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct BindAnswer {
+    /// The control plane's link id (never stored locally: FR-005).
+    pub origin_link_id: String,
+    /// When the link was made.
+    pub bound_at: String,
+}
+
+/// Parses a 200 bind body.
+pub fn parse_bind(body: &[u8]) -> Result<BindAnswer> {
+    serde_json::from_slice(body).map_err(|err| unexpected("mission-origin bind", &err))
+}
+
+fn unexpected(what: &str, err: &serde_json::Error) -> OriginError {
+    OriginError::new(
+        ErrorKind::UnexpectedResponse,
+        format!("The control plane's {what} answer is not in the expected format ({err}). Check SPEC_KITTY_SAAS_URL points at the Spec Kitty control plane."),
+    )
+}
+
+/// The JSON body of a request, as bytes.
+pub fn to_body(value: &Value) -> Vec<u8> {
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(call: Call, status: u16, body: &str) -> ErrorKind {
+        map_error(call, status, body.as_bytes(), "linear", "acme-web").kind
+    }
+
+    #[test]
+    fn every_row_of_the_error_tables_has_its_own_case() {
+        let link = r#"{"error_code":"user_link_missing","user_action_required":true,"message":"No linked Linear account"}"#;
+        assert_eq!(kind(Call::Search, 401, link), ErrorKind::UserLinkRequired);
+        assert_eq!(kind(Call::Search, 403, link), ErrorKind::UserLinkRequired);
+        assert_eq!(kind(Call::Bind, 403, link), ErrorKind::UserLinkRequired);
+        assert_eq!(kind(Call::Search, 401, "{}"), ErrorKind::AuthenticationFailed);
+        assert_eq!(kind(Call::Bind, 403, "not json"), ErrorKind::AuthenticationFailed);
+        assert_eq!(kind(Call::Search, 404, "{}"), ErrorKind::NoResourceMapping);
+        assert_eq!(kind(Call::Search, 422, r#"{"message":"limit: must be <= 100"}"#), ErrorKind::InvalidQuery);
+        assert_eq!(kind(Call::Bind, 409, "{}"), ErrorKind::OriginConflict);
+        assert_eq!(kind(Call::Search, 409, "{}"), ErrorKind::UnexpectedResponse);
+        assert_eq!(kind(Call::Search, 500, "{}"), ErrorKind::ControlPlaneUnreachable);
+        assert_eq!(kind(Call::Bind, 503, "<html>"), ErrorKind::ControlPlaneUnreachable);
+        assert_eq!(kind(Call::Search, 418, "{}"), ErrorKind::UnexpectedResponse);
+    }
+
+    #[test]
+    fn messages_say_what_to_do_and_quote_the_server() {
+        let link = r#"{"user_action_required":true,"message":"No linked Linear account"}"#;
+        let err = map_error(Call::Search, 403, link.as_bytes(), "linear", "acme-web");
+        assert!(err.message.contains("dashboard") && err.message.contains("No linked Linear account"), "{}", err.message);
+        let err = map_error(Call::Search, 404, b"", "linear", "acme-web");
+        assert!(err.message.starts_with("No resource mapping found for project 'acme-web' (HTTP 404)"), "{}", err.message);
+        let err = map_error(Call::Search, 422, br#"{"message":"limit: must be <= 100"}"#, "linear", "acme-web");
+        assert!(err.message.contains("limit: must be <= 100"), "{}", err.message);
+    }
+
+    #[test]
+    fn search_answers_parse_with_defaults() {
+        let body = br#"{"candidates":[{"external_issue_id":"u1","external_issue_key":"WEB-123","title":"Add Clerk auth","status":"In Progress","url":"https://x/WEB-123","match_type":"exact","body":"Do it"},{"external_issue_id":"u2","external_issue_key":"WEB-127","title":"Clerk middleware cleanup","url":"https://x/WEB-127","body":" "}],"resource_type":"linear_team","resource_id":"team-1"}"#;
+        let answer = parse_search(body).unwrap();
+        assert_eq!(answer.candidates.len(), 2);
+        assert_eq!(answer.candidates[0].match_type, MatchType::Exact);
+        assert_eq!(answer.candidates[0].body.as_deref(), Some("Do it"));
+        assert_eq!(answer.candidates[1].match_type, MatchType::Text);
+        assert_eq!(answer.candidates[1].status, "");
+        assert_eq!(answer.candidates[1].body, None);
+        assert_eq!(answer.resource_id.as_deref(), Some("team-1"));
+        assert_eq!(parse_search(b"{\"candidates\":[{}]}").unwrap_err().kind, ErrorKind::UnexpectedResponse);
+        assert_eq!(parse_search(b"<html>").unwrap_err().kind, ErrorKind::UnexpectedResponse);
+        assert_eq!(parse_bind(b"{}").unwrap_err().kind, ErrorKind::UnexpectedResponse);
+    }
+}
