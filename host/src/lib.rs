@@ -1,1 +1,56 @@
-pub fn x(){}
+//! The wasmtime reference host of the Spec Kitty origin-binding component.
+//!
+//! It embeds the component with the least authority (the repo root, the
+//! control plane's origin), holds the developer's credentials itself, and
+//! keeps `MissionOriginBound` events in a durable outbox.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use kitty_origin_host::{Capabilities, Runtime, SaasAccess, egress::NetworkUpstream, outbox::Outbox, state_dir};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let saas = SaasAccess::from_env(&state_dir())?;
+//! let outbox = Arc::new(Outbox::open(&state_dir(), saas.clone())?);
+//! let capabilities = Capabilities {
+//!     saas,
+//!     upstream: Arc::new(NetworkUpstream),
+//!     events: outbox,
+//!     egress_limits: Default::default(),
+//!     call_limits: Default::default(),
+//! };
+//! let runtime = Runtime::new("spec_kitty_origin.wasm".as_ref(), Some(&state_dir().join("cache")), capabilities)?;
+//! let found = runtime.search_origin_candidates(".".as_ref(), None, Some("WEB-123"), 10)?;
+//! for candidate in &found.candidates {
+//!     println!("{} {}", candidate.external_issue_key, candidate.title);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod bindings;
+pub mod credentials;
+pub mod devsaas;
+pub mod egress;
+pub mod error;
+pub mod http_client;
+pub mod outbox;
+pub mod runtime;
+pub mod sink;
+mod state;
+
+pub use bindings::types;
+pub use credentials::{Credentials, SaasAccess, SaasOrigin};
+pub use error::Error;
+pub use runtime::{CacheOutcome, CallLimits, Capabilities, Runtime};
+
+/// Names the state directory.
+pub const HOME_VAR: &str = "KITTY_ORIGIN_HOME";
+
+/// Where the host keeps its state (outbox, compiled-component cache,
+/// credentials file): `$KITTY_ORIGIN_HOME`, else `~/.spec-kitty/origin`.
+pub fn state_dir() -> std::path::PathBuf {
+    match std::env::var_os(HOME_VAR).filter(|v| !v.is_empty()) {
+        Some(dir) => dir.into(),
+        None => std::env::home_dir().unwrap_or_else(|| ".".into()).join(".spec-kitty").join("origin"),
+    }
+}
