@@ -158,7 +158,7 @@ impl Runtime {
     ) -> Result<BindResult, Error> {
         self.require_login()?;
         let dir = canonical_dir(feature_dir)?;
-        let root = spec_kitty_origin::config::repo_root_of(&dir);
+        let root = repo_root_for(&dir);
         let (mut store, instance) = self.instantiate(&root)?;
         let result = instance.spec_kitty_origin_service().call_bind_mission_origin(
             &mut store,
@@ -227,6 +227,11 @@ impl Runtime {
         let instance = self.pre.instantiate(&mut store).map_err(Error::component("instantiate the component"))?;
         Ok((store, instance))
     }
+}
+
+/// The repo root the host preopens for a mission directory (see the guest's `config::repo_root_of`).
+pub fn repo_root_for(feature_dir: &Path) -> PathBuf {
+    spec_kitty_origin::config::repo_root_of(feature_dir)
 }
 
 fn flatten<T>(result: wasmtime::Result<Result<T, OriginError>>) -> Result<T, Error> {

@@ -1,0 +1,130 @@
+//! The command line's grammar.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use kitty_origin_host::devsaas::Fault;
+
+/// Start Spec Kitty missions from Jira or Linear tickets, through the Spec Kitty control plane.
+#[derive(Debug, Parser)]
+#[command(name = "kitty-origin", version, about, long_about = None)]
+pub struct Cli {
+    /// The repository (default: the current directory).
+    #[arg(long, global = true, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// Print the spec's result shapes as JSON on stdout (errors too).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// The component to run (default: $KITTY_ORIGIN_COMPONENT, else next to this binary).
+    #[arg(long, global = true, value_name = "WASM", hide = true)]
+    pub component: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Search the repo's bound Jira project or Linear team for tickets.
+    Search(SearchArgs),
+    /// Start a mission from a ticket you confirm, and bind the ticket as its origin.
+    Start(StartArgs),
+    /// Bind a ticket you confirm as the origin of an existing mission.
+    Bind(BindArgs),
+    /// The outbox of MissionOriginBound events.
+    #[command(subcommand)]
+    Events(EventsCommand),
+    /// Run a local stand-in of the Spec Kitty control plane (for demos and tests).
+    DevSaas(DevSaasArgs),
+}
+
+/// `search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Free-text query.
+    #[arg(long, value_name = "TEXT")]
+    pub text: Option<String>,
+    /// Exact ticket key (wins over --text), e.g. WEB-123.
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+    /// Most candidates to return (1-100).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub limit: u32,
+}
+
+/// `start`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("query").required(true).args(["key", "text"])))]
+pub struct StartArgs {
+    /// Exact ticket key, e.g. WEB-123.
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+    /// Free-text query; you pick the ticket from the results.
+    #[arg(long, value_name = "TEXT")]
+    pub text: Option<String>,
+    /// Confirm without asking (only with --key and an exact match; for scripts).
+    #[arg(long, requires = "key")]
+    pub yes: bool,
+    /// The mission type.
+    #[arg(long, default_value = "software-dev", value_name = "TYPE")]
+    pub mission_type: String,
+}
+
+/// `bind`.
+#[derive(Debug, Args)]
+pub struct BindArgs {
+    /// The mission directory (kitty-specs/NNN-slug).
+    #[arg(long, value_name = "DIR")]
+    pub mission: PathBuf,
+    /// Exact ticket key, e.g. WEB-123.
+    #[arg(long, value_name = "KEY")]
+    pub key: String,
+    /// Confirm without asking (only for an exact match; for scripts).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// `events`.
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// List the events waiting in the outbox.
+    List,
+    /// Deliver the waiting events now.
+    Flush,
+}
+
+/// `dev-saas`.
+#[derive(Debug, Args)]
+pub struct DevSaasArgs {
+    /// Where to listen (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub addr: SocketAddr,
+    /// Fixtures file (JSON, the shape of the built-in ones).
+    #[arg(long, value_name = "FILE")]
+    pub fixtures: Option<PathBuf>,
+    /// The bearer token to accept (default: a new random one).
+    #[arg(long)]
+    pub token: Option<String>,
+    /// The team slug to expect.
+    #[arg(long, default_value = "acme")]
+    pub team: String,
+    /// Answer issue searches with this failure.
+    #[arg(long, value_enum, value_name = "FAULT")]
+    pub fail_search: Option<Fault>,
+    /// Answer binds with this failure.
+    #[arg(long, value_enum, value_name = "FAULT")]
+    pub fail_bind: Option<Fault>,
+    /// Answer event batches with this failure.
+    #[arg(long, value_enum, value_name = "FAULT")]
+    pub fail_events: Option<Fault>,
+    /// Fail only the first N faulty requests.
+    #[arg(long, value_name = "N")]
+    pub fail_times: Option<u32>,
+    /// retry_after_seconds sent with rate-limit answers.
+    #[arg(long, value_name = "SECONDS")]
+    pub retry_after: Option<f64>,
+    /// Delay every answer by this many milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub delay_ms: u64,
+}
