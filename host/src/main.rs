@@ -15,9 +15,12 @@ fn main() -> ExitCode {
         Err(err) => {
             let wants_json = std::env::args().any(|a| a == "--json");
             if wants_json && err.use_stderr() {
-                let failure = Failure::usage("usage", err.kind().to_string());
+                let rendered = err.render().to_string();
+                let first = rendered.split("\n\nUsage:").next().unwrap_or_default();
+                let message = format!("{} Run kitty-origin --help for the usage.", first.trim().trim_start_matches("error: "));
+                let failure = Failure::usage("usage", message);
                 println!("{}", failure.json());
-                eprint!("{err}");
+                eprintln!("kitty-origin: {}", failure.message);
                 return ExitCode::from(failure.exit);
             }
             err.exit();

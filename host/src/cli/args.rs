@@ -64,7 +64,7 @@ pub struct StartArgs {
     #[arg(long, value_name = "TEXT")]
     pub text: Option<String>,
     /// Confirm without asking (only with --key and an exact match; for scripts).
-    #[arg(long, requires = "key")]
+    #[arg(long)]
     pub yes: bool,
     /// The mission type.
     #[arg(long, default_value = "software-dev", value_name = "TYPE")]

@@ -84,6 +84,12 @@ fn confirmed(runtime: &Runtime, repo: &Path, key: Option<&str>, text: Option<&st
 
 /// `start`.
 pub fn start(cli: &Cli, args: &StartArgs) -> Result<Printed, Failure> {
+    if args.yes && args.key.is_none() {
+        return Err(Failure::usage(
+            "usage",
+            "--yes confirms only an exact --key match; with --text, run in a terminal and pick the ticket. Run kitty-origin --help for the usage.",
+        ));
+    }
     let (runtime, outbox) = runtime(cli)?;
     let (candidate, [provider, resource_type, resource_id]) =
         confirmed(&runtime, &cli.repo, args.key.as_deref(), args.text.as_deref(), args.yes)?;

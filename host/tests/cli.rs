@@ -1,0 +1,252 @@
+//! `kitty-origin` end to end against `kitty-origin dev-saas` on loopback:
+//! the six scenarios, every error class with its message and exit status,
+//! the outbox across an outage and a restart, and the compiled-component cache.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+const CANDIDATE_FIELDS: [&str; 6] = ["external_issue_id", "external_issue_key", "match_type", "status", "title", "url"];
+
+fn keys(value: &serde_json::Value) -> Vec<String> {
+    let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    keys
+}
+
+#[test]
+fn scenario_1_text_search_prints_the_search_origin_result() {
+    let saas = DevSaasProcess::start(&[]);
+    let s = Scratch::new(Some(LINEAR));
+    let out = s.run(Some(&saas.url), &["--json", "search", "--text", "Clerk auth"]).ok_json();
+    assert_eq!(keys(&out), ["candidates", "provider", "query_used", "resource_id", "resource_type"]);
+    let found: Vec<&str> = out["candidates"].as_array().unwrap().iter().map(|c| c["external_issue_key"].as_str().unwrap()).collect();
+    assert_eq!(found, ["WEB-123", "WEB-127"]);
+    assert_eq!(keys(&out["candidates"][0]), CANDIDATE_FIELDS);
+    assert_eq!(out["candidates"][0]["match_type"], "text");
+    assert_eq!((out["provider"].as_str(), out["resource_type"].as_str(), out["query_used"].as_str()), (Some("linear"), Some("linear_team"), Some("Clerk auth")));
+
+    let text = s.run(Some(&saas.url), &["search", "--text", "Clerk auth"]);
+    assert_eq!(text.code, 0, "{text:?}");
+    assert!(text.stdout.contains("1. WEB-123  Add Clerk auth  [In Progress]  (text)"), "{}", text.stdout);
+}
+
+#[test]
+fn scenario_2_key_search_is_exact_and_case_insensitive() {
+    let saas = DevSaasProcess::start(&[]);
+    let s = Scratch::new(Some(JIRA));
+    let out = s.run(Some(&saas.url), &["--json", "search", "--key", "iam-42", "--text", "ignored"]).ok_json();
+    assert_eq!(out["query_used"], "iam-42");
+    assert_eq!(out["candidates"].as_array().unwrap().len(), 1);
+    assert_eq!(out["candidates"][0]["external_issue_key"], "IAM-42");
+    assert_eq!(out["candidates"][0]["match_type"], "exact");
+    assert_eq!(out["resource_type"], "jira_project");
+}
+
+#[test]
+fn scenario_3_no_match_is_an_empty_list_and_a_hint() {
+    let saas = DevSaasProcess::start(&[]);
+    let s = Scratch::new(Some(LINEAR));
+    let out = s.run(Some(&saas.url), &["--json", "search", "--text", "quantum teleporter"]).ok_json();
+    assert_eq!(out["candidates"], json!([]));
+    let text = s.run(Some(&saas.url), &["search", "--text", "quantum teleporter"]);
+    assert!(text.stdout.starts_with("No tickets match \"quantum teleporter\""), "{text:?}");
+}
+
+#[test]
+fn scenario_4_missing_user_link_sends_the_developer_to_the_dashboard() {
+    let saas = DevSaasProcess::start(&["--fail-search", "user-link"]);
+    let s = Scratch::new(Some(LINEAR));
+    let err = s.run(Some(&saas.url), &["--json", "search", "--text", "Clerk"]).assert_error(1, "user_link_required");
+    assert_eq!(err["error"]["user_action_required"], true);
+    assert!(err["error"]["message"].as_str().unwrap().contains("dashboard"));
+}
+
+#[test]
+fn scenario_5_start_writes_the_mission_and_its_origin() {
+    let saas = DevSaasProcess::start(&[]);
+    let s = Scratch::new(Some(LINEAR));
+    let out = s.run(Some(&saas.url), &["--json", "start", "--key", "WEB-123", "--yes"]).ok_json();
+    assert_eq!(keys(&out), ["event_emitted", "feature_dir", "feature_slug", "origin_ticket"]);
+    assert_eq!(out["feature_slug"], "001-web-123-add-clerk-auth");
+    assert_eq!(out["event_emitted"], true);
+    assert_eq!(
+        keys(&out["origin_ticket"]),
+        ["external_issue_id", "external_issue_key", "external_issue_url", "provider", "resource_id", "resource_type", "title"]
+    );
+    let dir = std::path::PathBuf::from(out["feature_dir"].as_str().unwrap());
+    assert_eq!(dir, s.repo.path().canonicalize().unwrap().join("kitty-specs/001-web-123-add-clerk-auth"));
+    let meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
+    assert_eq!(meta["origin_ticket"], out["origin_ticket"]);
+    assert_eq!(meta["origin_ticket"]["external_issue_url"], "https://linear.app/acme/issue/WEB-123/add-clerk-auth");
+    assert!(std::fs::read_to_string(dir.join("spec.md")).unwrap().contains("Replace the home-grown session handling with Clerk."));
+    // Delivered at once: nothing waits in the outbox.
+    assert_eq!(s.run(Some(&saas.url), &["--json", "events", "list"]).ok_json(), json!({"events": []}));
+    // A second mission from the same team takes the next number (FR-014).
+    let second = s.run(Some(&saas.url), &["--json", "start", "--key", "WEB-127", "--yes"]).ok_json();
+    assert_eq!(second["feature_slug"], "002-web-127-clerk-middleware-cleanup");
+}
+
+#[test]
+fn scenario_6_no_tracker_binding() {
+    let saas = DevSaasProcess::start(&[]);
+    let s = Scratch::new(None);
+    let err = s.run(Some(&saas.url), &["--json", "search", "--text", "x"]).assert_error(1, "no_tracker_binding");
+    assert_eq!(err["error"]["message"], "No tracker bound. Run spec-kitty tracker bind first.");
+    let text = s.run(Some(&saas.url), &["search", "--text", "x"]);
+    assert_eq!(text.stderr.trim(), "kitty-origin: No tracker bound. Run spec-kitty tracker bind first.");
+    assert_eq!(text.stdout, "");
+}
+
+#[test]
+fn every_control_plane_error_reaches_the_user() {
+    for (flags, code) in [
+        (vec!["--fail-search", "expired-session"], "authentication_failed"),
+        (vec!["--fail-search", "no-mapping"], "no_resource_mapping"),
+        (vec!["--fail-search", "invalid-query"], "invalid_query"),
+        (vec!["--fail-search", "rate-limit", "--retry-after", "30"], "rate_limited"),
+        (vec!["--fail-search", "server-error"], "control_plane_unreachable"),
+    ] {
+        let saas = DevSaasProcess::start(&flags);
+        let s = Scratch::new(Some(LINEAR));
+        s.run(Some(&saas.url), &["--json", "search", "--text", "Clerk"]).assert_error(1, code);
+    }
+}
+
+#[test]
+fn a_short_rate_limit_is_waited_out() {
+    let saas = DevSaasProcess::start(&["--fail-search", "rate-limit", "--retry-after", "1", "--fail-times", "1"]);
+    let s = Scratch::new(Some(LINEAR));
+    let out = s.run(Some(&saas.url), &["--json", "search", "--key", "WEB-123"]).ok_json();
+    assert_eq!(out["candidates"][0]["external_issue_key"], "WEB-123");
+}
+
+#[test]
+fn a_slow_control_plane_times_out_after_ten_seconds() {
+    let saas = DevSaasProcess::start(&["--delay-ms", "15000"]);
+    let s = Scratch::new(Some(LINEAR));
+    s.run(Some(&saas.url), &["--json", "search", "--key", "WEB-123"]).assert_error(1, "timed_out");
+}
+
+#[test]
+fn local_and_configuration_errors() {
+    let saas = DevSaasProcess::start(&[]);
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let s = Scratch::new(Some(LINEAR));
+    s.run(Some(&dead), &["--json", "search", "--text", "x"]).assert_error(1, "control_plane_unreachable");
+    s.run(None, &["--json", "search", "--text", "x"]).assert_error(1, "not_logged_in");
+    let err = s.run_logged_out(&saas.url, &["--json", "search", "--text", "x"]).assert_error(1, "not_logged_in");
+    assert!(err["error"]["message"].as_str().unwrap().contains("log in first"));
+    s.run(Some(&saas.url), &["--json", "search", "--text", "x", "--limit", "0"]).assert_error(1, "invalid_query");
+    s.run(Some(&saas.url), &["--json", "search"]).assert_error(1, "invalid_query");
+    s.write(".kittify/config.yaml", "tracker:\n  provider: github\n  project_slug: x\n");
+    s.run(Some(&saas.url), &["--json", "search", "--text", "x"]).assert_error(1, "unsupported_provider");
+    s.write(".kittify/config.yaml", "tracker: [oops\n");
+    s.run(Some(&saas.url), &["--json", "search", "--text", "x"]).assert_error(1, "invalid_tracker_config");
+    let missing = s.run(Some(&saas.url), &["--json", "--repo", "/nonexistent/repo", "search", "--text", "x"]);
+    missing.assert_error(1, "io");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let saas = DevSaasProcess::start(&[]);
+    let s = Scratch::new(Some(LINEAR));
+    s.run(Some(&saas.url), &["--json", "start"]).assert_error(2, "usage");
+    s.run(Some(&saas.url), &["--json", "start", "--text", "Clerk", "--yes"]).assert_error(2, "usage");
+    let plain = s.run(Some(&saas.url), &["start"]);
+    assert_eq!(plain.code, 2);
+    assert!(plain.stderr.contains("--key") && plain.stdout.is_empty(), "{plain:?}");
+}
+
+#[test]
+fn confirmation_is_always_required() {
+    let saas = DevSaasProcess::start(&[]);
+    let s = Scratch::new(Some(LINEAR));
+    let err = s.run(Some(&saas.url), &["--json", "start", "--key", "WEB-123"]).assert_error(2, "confirmation_required");
+    assert!(err["error"]["message"].as_str().unwrap().contains("--yes"));
+    s.run(Some(&saas.url), &["--json", "start", "--text", "Clerk auth"]).assert_error(2, "confirmation_required");
+    s.run(Some(&saas.url), &["--json", "start", "--key", "WEB-999", "--yes"]).assert_error(1, "no_candidates");
+    assert!(!s.repo.path().join("kitty-specs").exists(), "nothing is created without a confirmation");
+}
+
+#[test]
+fn bind_an_existing_mission_rebind_and_conflict() {
+    let saas = DevSaasProcess::start(&[]);
+    let s = Scratch::new(Some(LINEAR));
+    s.write("kitty-specs/007-login/meta.json", "{\"mission_id\": \"01JQ0000000000000000000007\", \"mission_slug\": \"007-login\", \"friendly_name\": \"Login\"}\n");
+    let out = s.run(Some(&saas.url), &["--json", "bind", "--mission", "kitty-specs/007-login", "--key", "WEB-121", "--yes"]).ok_json();
+    assert_eq!(keys(&out), ["event_emitted", "metadata", "origin_ticket"]);
+    assert_eq!(out["metadata"]["friendly_name"], "Login");
+    assert_eq!(out["metadata"]["origin_ticket"]["external_issue_key"], "WEB-121");
+    let before = std::fs::read_to_string(s.repo.path().join("kitty-specs/007-login/meta.json")).unwrap();
+    s.run(Some(&saas.url), &["--json", "bind", "--mission", "kitty-specs/007-login", "--key", "web-121", "--yes"]).ok_json();
+    assert_eq!(std::fs::read_to_string(s.repo.path().join("kitty-specs/007-login/meta.json")).unwrap(), before);
+    let err = s.run(Some(&saas.url), &["--json", "bind", "--mission", "kitty-specs/007-login", "--key", "WEB-123", "--yes"]).assert_error(1, "origin_conflict");
+    assert!(err["error"]["message"].as_str().unwrap().contains("WEB-121"));
+    s.write("kitty-specs/008-broken/meta.json", "not json");
+    s.run(Some(&saas.url), &["--json", "bind", "--mission", "kitty-specs/008-broken", "--key", "WEB-123", "--yes"]).assert_error(1, "invalid_metadata");
+}
+
+#[test]
+fn a_control_plane_conflict_on_start_keeps_the_mission_and_says_how_to_retry() {
+    let saas = DevSaasProcess::start(&["--fail-bind", "conflict"]);
+    let s = Scratch::new(Some(LINEAR));
+    let err = s.run(Some(&saas.url), &["--json", "start", "--key", "WEB-123", "--yes"]).assert_error(1, "origin_conflict");
+    let message = err["error"]["message"].as_str().unwrap();
+    assert!(message.contains("no origin ticket yet") && message.contains("kitty-origin bind --mission"), "{message}");
+    let meta = std::fs::read_to_string(s.repo.path().join("kitty-specs/001-web-123-add-clerk-auth/meta.json")).unwrap();
+    assert!(!meta.contains("origin_ticket"));
+}
+
+#[test]
+fn the_outbox_survives_an_outage_and_a_restart_and_flush_is_idempotent() {
+    let down = DevSaasProcess::start(&["--fail-events", "server-error"]);
+    let s = Scratch::new(Some(LINEAR));
+    let out = s.run(Some(&down.url), &["start", "--key", "WEB-123", "--yes"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("queued in the outbox (1 waiting)"), "{}", out.stdout);
+    drop(down);
+
+    // A new process sees the queued event; flushing while the control plane is gone keeps it.
+    let listed = s.run(None, &["--json", "events", "list"]).ok_json();
+    let events = listed["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1);
+    let envelope = &events[0]["envelope"];
+    assert_eq!(envelope["event_type"], "MissionOriginBound");
+    assert_eq!(envelope["aggregate_type"], "Mission");
+    assert_eq!(envelope["team_slug"], "acme");
+    assert_eq!(envelope["project_slug"], "acme-web");
+    assert_eq!(envelope["payload"]["external_issue_key"], "WEB-123");
+    assert!(events[0]["attempts"].as_i64().unwrap() >= 1);
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    s.run(Some(&dead), &["--json", "events", "flush"]).assert_error(1, "control_plane_unreachable");
+    assert_eq!(s.run(None, &["--json", "events", "list"]).ok_json()["events"].as_array().unwrap().len(), 1);
+
+    let up = DevSaasProcess::start(&[]);
+    let flushed = s.run(Some(&up.url), &["--json", "events", "flush"]).ok_json();
+    assert_eq!(flushed, json!({"delivered": 1, "remaining": 0}));
+    assert_eq!(s.run(Some(&up.url), &["--json", "events", "flush"]).ok_json(), json!({"delivered": 0, "remaining": 0}));
+    assert_eq!(s.run(None, &["--json", "events", "list"]).ok_json(), json!({"events": []}));
+}
+
+#[test]
+fn a_second_process_uses_the_compiled_component_cache() {
+    let saas = DevSaasProcess::start(&[]);
+    let s = Scratch::new(Some(LINEAR));
+    s.run(Some(&saas.url), &["--json", "search", "--key", "WEB-123"]).ok_json();
+    let cache = s.home.path().join("cache");
+    let files: Vec<_> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].extension().is_some_and(|e| e == "cwasm"));
+    let written = std::fs::metadata(&files[0]).unwrap().modified().unwrap();
+    s.run(Some(&saas.url), &["--json", "search", "--key", "WEB-123"]).ok_json();
+    assert_eq!(std::fs::metadata(&files[0]).unwrap().modified().unwrap(), written, "the second start recompiled");
+    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1);
+}
