@@ -1,0 +1,224 @@
+//! The host library against an in-process dev control plane: the outbox's
+//! durability and delivery, the compiled-component cache, the egress hooks.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use common::{LINEAR, wasm_path};
+use kitty_origin_host::devsaas::{DevSaas, DevSaasConfig, Fault};
+use kitty_origin_host::egress::{EgressHooks, EgressLimits, EgressPolicy, NetworkUpstream, SendFuture, Upstream, full_body};
+use kitty_origin_host::outbox::Outbox;
+use kitty_origin_host::sink::{Delivery, Event, EventSink};
+use kitty_origin_host::types::{MatchType, OriginCandidate};
+use kitty_origin_host::{CacheOutcome, Capabilities, Credentials, Runtime, SaasAccess, SaasOrigin};
+use wasmtime_wasi_http::WasiHttpHooks;
+
+fn access(url: &str) -> SaasAccess {
+    SaasAccess {
+        origin: Some(SaasOrigin::parse(url).unwrap()),
+        credentials: Some(Credentials { token: common::TOKEN.into(), team_slug: "acme".into() }),
+    }
+}
+
+fn server(events_fault: Option<Fault>) -> DevSaas {
+    let mut config = DevSaasConfig::new(common::TOKEN);
+    config.faults.events = events_fault;
+    DevSaas::start("127.0.0.1:0".parse().unwrap(), config).unwrap()
+}
+
+fn event(n: u32) -> Event {
+    Event {
+        event_id: ulid::Ulid::new().to_string(),
+        event_type: "MissionOriginBound".into(),
+        aggregate_id: "01JQ0000000000000000000000".into(),
+        aggregate_type: "Mission".into(),
+        schema_version: "1.0.0".into(),
+        payload_json: serde_json::json!({
+            "mission_slug": format!("{n:03}-x"), "mission_id": "01JQ0000000000000000000000", "provider": "linear",
+            "external_issue_id": format!("id-{n}"), "external_issue_key": format!("WEB-{n}"),
+            "external_issue_url": format!("https://linear.app/acme/issue/WEB-{n}"), "title": "T",
+        })
+        .to_string(),
+        timestamp: "2026-04-01T12:00:00Z".into(),
+        project_slug: Some("acme-web".into()),
+        correlation_id: None,
+    }
+}
+
+fn web_123() -> OriginCandidate {
+    OriginCandidate {
+        external_issue_id: "02c81217-99d6-4c03-a834-8c0dab959626".into(),
+        external_issue_key: "WEB-123".into(),
+        title: "Add Clerk auth".into(),
+        status: "In Progress".into(),
+        url: "https://linear.app/acme/issue/WEB-123/add-clerk-auth".into(),
+        match_type: MatchType::Exact,
+        body: None,
+    }
+}
+
+#[test]
+fn an_event_queued_in_an_outage_survives_a_restart_and_is_delivered_once() {
+    let home = tempfile::tempdir().unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.path().join(".kittify")).unwrap();
+    std::fs::write(repo.path().join(".kittify/config.yaml"), LINEAR).unwrap();
+    let down = server(Some(Fault::ServerError));
+    let event_id = {
+        let outbox = Arc::new(Outbox::open(home.path(), access(&down.url())).unwrap());
+        let capabilities = Capabilities {
+            saas: access(&down.url()),
+            upstream: Arc::new(NetworkUpstream),
+            events: outbox.clone(),
+            egress_limits: EgressLimits::default(),
+            call_limits: Default::default(),
+        };
+        let runtime = Runtime::new(&wasm_path(), None, capabilities).unwrap();
+        let started = runtime.start_mission_from_ticket(repo.path(), &web_123(), "linear", "linear_team", "r", "software-dev").unwrap();
+        assert!(started.event_emitted, "queued counts as emitted");
+        let pending = outbox.pending().unwrap();
+        assert_eq!(pending.len(), 1);
+        pending[0].envelope["event_id"].as_str().unwrap().to_string()
+        // runtime and outbox dropped here: the "host restart"
+    };
+    assert!(down.events().is_empty());
+    drop(down);
+
+    let up = server(None);
+    let outbox = Outbox::open(home.path(), access(&up.url())).unwrap();
+    let queued = outbox.get(&event_id).unwrap().expect("the event survived the restart");
+    assert!(queued.attempts >= 1 && queued.last_error.is_some());
+    let report = outbox.flush(&mut |_, _| {}).unwrap();
+    assert_eq!((report.delivered, report.remaining), (1, 0));
+    assert_eq!(outbox.flush(&mut |_, _| {}).unwrap().delivered, 0);
+    let received = up.events();
+    assert_eq!(received.len(), 1);
+    let envelope = &received[0];
+    assert_eq!(envelope["event_id"], event_id.as_str());
+    for field in ["event_type", "aggregate_id", "aggregate_type", "schema_version", "payload", "node_id", "lamport_clock", "timestamp", "team_slug", "project_slug"] {
+        assert!(!envelope[field].is_null(), "{field} missing from {envelope}");
+    }
+    let batch = up.requests().into_iter().find(|r| r.path == "/api/v1/events/batch/").unwrap();
+    assert_eq!(batch.headers["content-encoding"], "gzip");
+    assert_eq!(batch.headers["authorization"], format!("Bearer {}", common::TOKEN));
+}
+
+#[test]
+fn an_unreachable_control_plane_queues_and_a_duplicate_counts_as_delivered() {
+    let home = tempfile::tempdir().unwrap();
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let offline = Outbox::open(home.path(), access(&dead)).unwrap();
+    let e = event(1);
+    assert_eq!(offline.emit(&e), Ok(Delivery::Queued));
+    assert_eq!(offline.emit(&e), Ok(Delivery::Queued), "the same event_id is stored once");
+    assert_eq!(offline.len().unwrap(), 1);
+    drop(offline);
+
+    let up = server(None);
+    let online = Outbox::open(home.path(), access(&up.url())).unwrap();
+    assert_eq!(online.emit(&e), Ok(Delivery::Delivered));
+    assert!(online.is_empty().unwrap());
+    // Delivered again (say, after a crash between answer and delete): the server says duplicate.
+    online.enqueue(&e).unwrap();
+    assert_eq!(online.flush(&mut |_, _| {}).unwrap().delivered, 1);
+    assert!(online.is_empty().unwrap());
+    assert_eq!(up.events().len(), 1);
+}
+
+#[test]
+fn invalid_events_are_refused_before_storage() {
+    let home = tempfile::tempdir().unwrap();
+    let outbox = Outbox::open(home.path(), access("http://127.0.0.1:9")).unwrap();
+    let mut no_title = event(1);
+    no_title.payload_json = serde_json::json!({"mission_slug": "x", "provider": "linear", "external_issue_id": "i", "external_issue_key": "K", "external_issue_url": "u", "title": ""}).to_string();
+    let mut bad_id = event(2);
+    bad_id.event_id = "not-a-ulid".into();
+    for bad in [no_title, bad_id] {
+        assert!(matches!(outbox.emit(&bad), Err(kitty_origin_host::sink::EmitError::InvalidEvent(_))));
+    }
+    assert!(outbox.is_empty().unwrap());
+}
+
+#[test]
+fn a_large_drain_goes_in_batches_of_1000_with_progress() {
+    let home = tempfile::tempdir().unwrap();
+    let up = server(None);
+    let outbox = Outbox::open(home.path(), access(&up.url())).unwrap();
+    for n in 0..2500 {
+        outbox.enqueue(&event(n)).unwrap();
+    }
+    let mut seen = Vec::new();
+    let report = outbox.flush(&mut |done, total| seen.push((done, total))).unwrap();
+    assert_eq!((report.delivered, report.remaining), (2500, 0));
+    assert_eq!(seen, [(1000, 2500), (2000, 2500), (2500, 2500)]);
+    assert_eq!(up.events().len(), 2500);
+    let lamports: Vec<i64> = up.events().iter().map(|e| e["lamport_clock"].as_i64().unwrap()).collect();
+    assert!(lamports.windows(2).all(|w| w[0] < w[1]), "lamport clocks increase");
+}
+
+#[test]
+fn the_compiled_component_is_cached_across_runtimes() {
+    let cache = tempfile::tempdir().unwrap();
+    let capabilities = || Capabilities {
+        saas: access("http://127.0.0.1:9"),
+        upstream: Arc::new(NetworkUpstream),
+        events: Arc::new(kitty_origin_host::sink::MemorySink::default()),
+        egress_limits: EgressLimits::default(),
+        call_limits: Default::default(),
+    };
+    let first = Runtime::new(&wasm_path(), Some(cache.path()), capabilities()).unwrap();
+    assert_eq!(first.cache_outcome(), CacheOutcome::Compiled);
+    let second = Runtime::new(&wasm_path(), Some(cache.path()), capabilities()).unwrap();
+    assert_eq!(second.cache_outcome(), CacheOutcome::Hit);
+    // A corrupt cache file is recompiled, not trusted. (Replaced, not
+    // rewritten in place: the runtimes above map it.)
+    drop((first, second));
+    for entry in std::fs::read_dir(cache.path()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(&path, b"garbage").unwrap();
+    }
+    assert_eq!(Runtime::new(&wasm_path(), Some(cache.path()), capabilities()).unwrap().cache_outcome(), CacheOutcome::Compiled);
+}
+
+/// Records whether anything reached it.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<String>>);
+
+impl Upstream for Recorder {
+    fn send(&self, request: http::Request<wasmtime_wasi_http::WasiBody>, _: wasmtime_wasi_http::RequestOptions) -> SendFuture {
+        self.0.lock().unwrap().push(request.uri().to_string());
+        Box::pin(async { Ok((http::Response::new(full_body("{}")), Box::new(async { Ok(()) }) as Box<dyn std::future::Future<Output = _> + Send>)) })
+    }
+}
+
+#[test]
+fn the_egress_hooks_refuse_other_origins_before_anything_is_sent() {
+    let recorder = Arc::new(Recorder::default());
+    let mut hooks = EgressHooks {
+        policy: Arc::new(EgressPolicy {
+            origin: Some(SaasOrigin::parse("http://127.0.0.1:8787").unwrap()),
+            credentials: Some(Credentials { token: "t".into(), team_slug: "acme".into() }),
+            limits: EgressLimits::default(),
+        }),
+        upstream: recorder.clone(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    for (uri, allowed) in [
+        ("http://evil.example/api/v1/tracker/issue-search/", false),
+        ("http://127.0.0.1:8788/api/v1/tracker/issue-search/", false),
+        ("http://127.0.0.1:8787/api/v1/tracker/issue-search/", true),
+    ] {
+        let request = http::Request::post(uri).body(full_body("{}")).unwrap();
+        let outcome = runtime.block_on(Box::into_pin(hooks.send_request(request, None, Box::new(async { Ok(()) }))));
+        assert_eq!(outcome.is_ok(), allowed, "{uri}");
+        if !allowed {
+            assert!(matches!(outcome, Err(wasmtime_wasi_http::Error::HttpRequestDenied)));
+        }
+    }
+    assert_eq!(*recorder.0.lock().unwrap(), ["http://127.0.0.1:8787/api/v1/tracker/issue-search/"]);
+}
