@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# `make demo`: the whole job end to end on the embedded dev control plane,
+# in a scratch repo and a scratch state directory. Touches nothing else.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN="$ROOT/target/release/kitty-origin"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/kitty-origin-demo.XXXXXX")
+SAAS_PID=""
+
+export KITTY_ORIGIN_HOME="$WORK/home"
+export KITTY_ORIGIN_COMPONENT="$ROOT/target/wasm32-wasip2/release/spec_kitty_origin.wasm"
+export SPEC_KITTY_TOKEN="demo-token" SPEC_KITTY_TEAM_SLUG="acme"
+
+stop_saas() {
+    if [ -n "$SAAS_PID" ]; then kill "$SAAS_PID" 2>/dev/null || true; wait "$SAAS_PID" 2>/dev/null || true; SAAS_PID=""; fi
+}
+trap 'stop_saas; rm -rf "$WORK"' EXIT
+
+# start_saas ADDR [FLAGS...]: start dev-saas and export its URL.
+start_saas() {
+    local addr=$1; shift
+    : > "$WORK/saas.log"
+    "$BIN" dev-saas --addr "$addr" --token "$SPEC_KITTY_TOKEN" --team "$SPEC_KITTY_TEAM_SLUG" "$@" > "$WORK/saas.log" 2>&1 &
+    SAAS_PID=$!
+    for _ in $(seq 100); do
+        if grep -q '^export SPEC_KITTY_SAAS_URL=' "$WORK/saas.log"; then break; fi
+        if ! kill -0 "$SAAS_PID" 2>/dev/null; then cat "$WORK/saas.log" >&2; exit 1; fi
+        sleep 0.1
+    done
+    SPEC_KITTY_SAAS_URL=$(sed -n 's/^export SPEC_KITTY_SAAS_URL=//p' "$WORK/saas.log")
+    export SPEC_KITTY_SAAS_URL
+}
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ kitty-origin %s\n' "$*"; "$BIN" "$@"; }
+
+step "Start the dev control plane (a local stand-in of Spec Kitty SaaS)"
+start_saas 127.0.0.1:0
+head -n 1 "$WORK/saas.log"
+ADDR=${SPEC_KITTY_SAAS_URL#http://}
+
+step "A scratch repo bound to the Linear team acme-web"
+REPO="$WORK/acme-web"
+mkdir -p "$REPO/.kittify"
+git -C "$REPO" init -q -b main 2>/dev/null || true
+printf 'agents:\n  available: [claude]\ntracker:\n  provider: linear\n  project_slug: acme-web\n  display_label: Acme Web\n' > "$REPO/.kittify/config.yaml"
+cat "$REPO/.kittify/config.yaml"
+cd "$REPO"
+
+step "Scenario 1: search by free text"
+run search --text "Clerk auth"
+
+step "Scenario 2: search by exact key (an agent reads --json)"
+run --json search --key WEB-123
+
+step "Scenario 5: start a mission from the confirmed ticket"
+run start --key WEB-123 --yes
+MISSION=$(ls -d kitty-specs/*-web-123-*)
+
+step "The mission's meta.json: the origin ticket, readable offline"
+cat "$MISSION/meta.json"
+
+step "Offline path: the control plane's event intake is down"
+stop_saas
+start_saas "$ADDR" --fail-events server-error
+run start --key WEB-127 --yes
+run events list
+
+step "The control plane is back: deliver the outbox"
+stop_saas
+start_saas "$ADDR"
+run events flush
+run events list
+
+step "Stop the dev control plane"
+stop_saas
+echo "Demo complete."
