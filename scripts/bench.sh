@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# `make bench`: measure the hot paths against their targets (exit 1 if one is missed).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+cargo run --quiet --release -p kitty-origin-host --example bench -- "$ROOT/target/wasm32-wasip2/release/spec_kitty_origin.wasm"
