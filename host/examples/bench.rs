@@ -8,8 +8,11 @@ use std::time::{Duration, Instant};
 use kitty_origin_host::devsaas::{DevSaas, DevSaasConfig};
 use kitty_origin_host::egress::NetworkUpstream;
 use kitty_origin_host::outbox::Outbox;
-use kitty_origin_host::sink::Event;
 use kitty_origin_host::{Capabilities, Credentials, Runtime, SaasAccess, SaasOrigin};
+
+#[path = "../tests/common/events.rs"]
+mod events;
+use events::event;
 
 struct Row {
     what: &'static str,
@@ -27,21 +30,6 @@ fn peak_rss_kib() -> u64 {
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
         .unwrap_or(0)
-}
-
-fn event(n: usize) -> Event {
-    Event {
-        event_id: ulid::Ulid::new().to_string(),
-        event_type: "MissionOriginBound".into(),
-        aggregate_id: "01JQ0000000000000000000000".into(),
-        aggregate_type: "Mission".into(),
-        schema_version: "1.0.0".into(),
-        payload_json: serde_json::json!({"mission_slug": format!("{n:03}-x"), "provider": "linear", "external_issue_id": format!("i{n}"),
-            "external_issue_key": format!("WEB-{n}"), "external_issue_url": "https://linear.app/x", "title": "T"}).to_string(),
-        timestamp: "2026-04-01T12:00:00Z".into(),
-        project_slug: Some("acme-web".into()),
-        correlation_id: None,
-    }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

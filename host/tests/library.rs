@@ -2,6 +2,10 @@
 //! durability and delivery, the compiled-component cache, the egress hooks.
 
 mod common;
+#[path = "common/events.rs"]
+mod events;
+
+use events::event;
 
 use std::sync::{Arc, Mutex};
 
@@ -9,7 +13,7 @@ use common::{LINEAR, wasm_path};
 use kitty_origin_host::devsaas::{DevSaas, DevSaasConfig, Fault};
 use kitty_origin_host::egress::{EgressHooks, EgressLimits, EgressPolicy, NetworkUpstream, SendFuture, Upstream, full_body};
 use kitty_origin_host::outbox::Outbox;
-use kitty_origin_host::sink::{Delivery, Event, EventSink};
+use kitty_origin_host::sink::{Delivery, EventSink};
 use kitty_origin_host::types::{MatchType, OriginCandidate};
 use kitty_origin_host::{CacheOutcome, Capabilities, Credentials, Runtime, SaasAccess, SaasOrigin};
 use wasmtime_wasi_http::WasiHttpHooks;
@@ -25,25 +29,6 @@ fn server(events_fault: Option<Fault>) -> DevSaas {
     let mut config = DevSaasConfig::new(common::TOKEN);
     config.faults.events = events_fault;
     DevSaas::start("127.0.0.1:0".parse().unwrap(), config).unwrap()
-}
-
-fn event(n: u32) -> Event {
-    Event {
-        event_id: ulid::Ulid::new().to_string(),
-        event_type: "MissionOriginBound".into(),
-        aggregate_id: "01JQ0000000000000000000000".into(),
-        aggregate_type: "Mission".into(),
-        schema_version: "1.0.0".into(),
-        payload_json: serde_json::json!({
-            "mission_slug": format!("{n:03}-x"), "mission_id": "01JQ0000000000000000000000", "provider": "linear",
-            "external_issue_id": format!("id-{n}"), "external_issue_key": format!("WEB-{n}"),
-            "external_issue_url": format!("https://linear.app/acme/issue/WEB-{n}"), "title": "T",
-        })
-        .to_string(),
-        timestamp: "2026-04-01T12:00:00Z".into(),
-        project_slug: Some("acme-web".into()),
-        correlation_id: None,
-    }
 }
 
 fn web_123() -> OriginCandidate {
