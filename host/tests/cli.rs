@@ -174,6 +174,26 @@ fn confirmation_is_always_required() {
 }
 
 #[test]
+fn the_developer_confirms_on_the_terminal_even_a_single_exact_match() {
+    let saas = DevSaasProcess::start(&[]);
+    let s = Scratch::new(Some(LINEAR));
+    let declined = s.run_on_terminal(&saas.url, &["start", "--key", "WEB-123"], "n\n");
+    assert_eq!(declined.code, 1, "{declined:?}");
+    assert!(declined.stdout.contains("Use WEB-123 \"Add Clerk auth\" as the origin ticket? [y/N]"), "{declined:?}");
+    assert!(declined.stdout.contains("Cancelled: no mission was created"), "{declined:?}");
+    assert!(!s.repo.path().join("kitty-specs").exists());
+
+    let accepted = s.run_on_terminal(&saas.url, &["start", "--key", "WEB-123"], "y\n");
+    assert_eq!(accepted.code, 0, "{accepted:?}");
+    assert!(accepted.stdout.contains("Mission 001-web-123-add-clerk-auth created"), "{accepted:?}");
+
+    let picked = s.run_on_terminal(&saas.url, &["start", "--text", "Clerk auth"], "2\n");
+    assert_eq!(picked.code, 0, "{picked:?}");
+    assert!(picked.stdout.contains("Which ticket is the origin? [1-2, q to cancel]"), "{picked:?}");
+    assert!(picked.stdout.contains("Mission 002-web-127-clerk-middleware-cleanup created"), "{picked:?}");
+}
+
+#[test]
 fn bind_an_existing_mission_rebind_and_conflict() {
     let saas = DevSaasProcess::start(&[]);
     let s = Scratch::new(Some(LINEAR));

@@ -108,6 +108,30 @@ impl Scratch {
         Run::from(cmd.output().unwrap())
     }
 
+    /// Runs `kitty-origin --repo <repo> args...` on a terminal (util-linux
+    /// `script` gives it a pty) and types `input` into it.
+    pub fn run_on_terminal(&self, saas_url: &str, args: &[&str], input: &str) -> Run {
+        let mut line = format!("{} --repo {}", env!("CARGO_BIN_EXE_kitty-origin"), self.repo.path().display());
+        for arg in args {
+            line.push_str(&format!(" '{arg}'"));
+        }
+        let mut child = Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .env("KITTY_ORIGIN_HOME", self.home.path())
+            .env("KITTY_ORIGIN_COMPONENT", wasm_path())
+            .env("SPEC_KITTY_TOKEN", TOKEN)
+            .env("SPEC_KITTY_TEAM_SLUG", "acme")
+            .env("SPEC_KITTY_SAAS_URL", saas_url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("util-linux `script` runs (apt-get install bsdutils)");
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        Run::from(child.wait_with_output().unwrap())
+    }
+
     /// Like [`Scratch::run`] without a token.
     pub fn run_logged_out(&self, saas_url: &str, args: &[&str]) -> Run {
         let output = Command::new(env!("CARGO_BIN_EXE_kitty-origin"))
