@@ -19,7 +19,12 @@ fn ascii_words(text: &str) -> Vec<String> {
 
 /// The slug of a ticket: its key and title as lower-case ASCII words joined
 /// by single hyphens, cut at a word boundary to at most `max_len` characters.
-/// `WEB-123` + `Add Clerk auth` gives `web-123-add-clerk-auth`.
+///
+/// ```
+/// use spec_kitty_origin::slug::derive_slug;
+/// assert_eq!(derive_slug("WEB-123", "Add Clerk auth", 60), "web-123-add-clerk-auth");
+/// assert_eq!(derive_slug("../../x", "Über café 🚀", 60), "x-uber-cafe-rocket");
+/// ```
 pub fn derive_slug(key: &str, title: &str, max_len: usize) -> String {
     let mut slug = String::new();
     for word in ascii_words(key).into_iter().chain(ascii_words(title)) {
