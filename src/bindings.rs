@@ -68,6 +68,9 @@ fn transport_error(code: ErrorCode) -> TransportError {
         ErrorCode::ConnectionTimeout | ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout | ErrorCode::ConnectionWriteTimeout => {
             TransportError::TimedOut(format!("{code:?}"))
         }
+        ErrorCode::HttpResponseBodySize(limit) => {
+            TransportError::TooLarge(format!("more than {} bytes", limit.map_or(MAX_RESPONSE_BYTES as u64, |l| l)))
+        }
         ErrorCode::InternalError(Some(message)) if message.starts_with("not-logged-in: ") => {
             TransportError::NotLoggedIn(message["not-logged-in: ".len()..].to_string())
         }
@@ -119,11 +122,14 @@ impl Transport for WasiTransport {
                     Ok(chunk) => bytes.extend_from_slice(&chunk),
                     Err(StreamError::Closed) => break,
                     Err(StreamError::LastOperationFailed(err)) => {
-                        return Err(TransportError::Unreachable(format!("reading the response failed: {}", err.to_debug_string())));
+                        return Err(match wasi::http::types::http_error_code(&err) {
+                            Some(code) => transport_error(code),
+                            None => TransportError::Unreachable(format!("reading the response failed: {}", err.to_debug_string())),
+                        });
                     }
                 }
                 if bytes.len() > MAX_RESPONSE_BYTES {
-                    return Err(TransportError::Unreachable(format!("the response is larger than {MAX_RESPONSE_BYTES} bytes")));
+                    return Err(TransportError::TooLarge(format!("more than {MAX_RESPONSE_BYTES} bytes")));
                 }
             }
         }

@@ -21,6 +21,8 @@ pub enum TransportError {
     Unreachable(String),
     /// A connect, first-byte or between-bytes timeout fired.
     TimedOut(String),
+    /// The answer was larger than the host or the guest accepts.
+    TooLarge(String),
 }
 
 /// The HTTP transport to the Spec Kitty control plane (wasi:http on wasm32).

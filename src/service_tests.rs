@@ -121,6 +121,7 @@ fn transport_failures_have_their_own_cases() {
         (TransportError::NotLoggedIn("Log in first".into()), ErrorKind::NotLoggedIn),
         (TransportError::Unreachable("connection refused".into()), ErrorKind::ControlPlaneUnreachable),
         (TransportError::TimedOut("first byte".into()), ErrorKind::TimedOut),
+        (TransportError::TooLarge("more than 8388608 bytes".into()), ErrorKind::UnexpectedResponse),
     ] {
         let d = Doubles::default();
         d.saas.fail(err);

@@ -161,6 +161,10 @@ fn transport_error(err: TransportError) -> OriginError {
             ErrorKind::ControlPlaneUnreachable,
             format!("The Spec Kitty control plane is unreachable ({why}). Check your network and SPEC_KITTY_SAAS_URL, then retry; nothing was changed locally."),
         ),
+        TransportError::TooLarge(why) => OriginError::new(
+            ErrorKind::UnexpectedResponse,
+            format!("The control plane's answer is too large ({why}). Check SPEC_KITTY_SAAS_URL points at the Spec Kitty control plane."),
+        ),
         TransportError::TimedOut(why) => OriginError::new(
             ErrorKind::TimedOut,
             format!("The control plane did not answer in time ({why}). Retry in a moment; nothing was changed locally."),

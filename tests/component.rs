@@ -274,3 +274,41 @@ fn the_guest_sees_the_saas_url_and_never_the_token() {
     assert_eq!(h.runtime.guest_env(), vec![("SPEC_KITTY_SAAS_URL".to_string(), SAAS_URL.to_string())]);
     assert!(!format!("{:?}", h.runtime.guest_env()).contains(TOKEN));
 }
+
+fn limited(limits: kitty_origin_host::CallLimits, egress: kitty_origin_host::egress::EgressLimits, respond: impl FnMut(&Wire) -> (u16, String) + Send + 'static) -> Harness {
+    let saas = StubSaas::new(respond);
+    let sink = Arc::new(MemorySink::default());
+    let mut caps = capabilities(&saas, &sink, true);
+    caps.call_limits = limits;
+    caps.egress_limits = egress;
+    let repo = tempfile::tempdir().unwrap();
+    write(repo.path(), ".kittify/config.yaml", LINEAR_CONFIG);
+    Harness { runtime: runtime(caps), saas, sink, repo }
+}
+
+#[test]
+fn an_answer_over_the_hosts_size_cap_is_refused() {
+    let egress = kitty_origin_host::egress::EgressLimits { max_response_bytes: 64 * 1024, ..Default::default() };
+    let h = limited(Default::default(), egress, |_| (200, format!("{{\"candidates\": [], \"pad\": \"{}\"}}", "x".repeat(200_000))));
+    let err = origin_error(h.runtime.search_origin_candidates(h.root(), Some("x"), None, 10));
+    assert!(matches!(&err, OriginError::UnexpectedResponse(m) if m.contains("too large")), "{err:?}");
+}
+
+#[test]
+fn a_guest_past_its_memory_cap_fails_cleanly() {
+    let limits = kitty_origin_host::CallLimits { memory_bytes: 4 * 1024 * 1024, ..Default::default() };
+    let h = limited(limits, Default::default(), |_| (200, format!("{{\"candidates\": [], \"pad\": \"{}\"}}", "x".repeat(6 * 1024 * 1024))));
+    let err = h.runtime.search_origin_candidates(h.root(), Some("x"), None, 10).unwrap_err();
+    assert!(matches!(&err, Error::Component(m) if m.contains("the component failed")), "{err:?}");
+}
+
+#[test]
+fn a_call_past_its_deadline_is_stopped() {
+    let limits = kitty_origin_host::CallLimits { deadline: std::time::Duration::from_millis(300), ..Default::default() };
+    let h = limited(limits, Default::default(), |_| {
+        std::thread::sleep(std::time::Duration::from_millis(1200));
+        (200, SEARCH_ANSWER.into())
+    });
+    let err = h.runtime.search_origin_candidates(h.root(), Some("x"), None, 10).unwrap_err();
+    assert!(matches!(&err, Error::Component(m) if m.contains("the component failed")), "{err:?}");
+}

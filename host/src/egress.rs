@@ -145,19 +145,25 @@ impl WasiHttpHooks for EgressHooks {
         Box::new(async move {
             verdict?;
             let (response, io) = upstream.send(request, limits.clamp(options)).await?;
+            let cap = limits.max_response_bytes;
             let too_long = response
                 .headers()
                 .get(http::header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-                .is_some_and(|len| len > limits.max_response_bytes as u64);
+                .is_some_and(|len| len > cap as u64);
             if too_long {
-                return Err(Error::HttpResponseBodySize(Some(limits.max_response_bytes as u64)));
+                return Err(Error::HttpResponseBodySize(Some(cap as u64)));
             }
-            let cap = limits.max_response_bytes;
-            let response = response.map(|body| {
-                Limited::new(body, cap).map_err(move |_| Error::HttpResponseBodySize(Some(cap as u64))).boxed_unsync()
-            });
-            Ok((response, io))
+            // The body is read here, within the cap, so that an answer too large
+            // reaches the guest as `http-response-body-size`, not as a broken stream.
+            let driver = tokio::spawn(Box::into_pin(io));
+            let (parts, body) = response.into_parts();
+            let collected = Limited::new(body, cap).collect().await.map_err(|err| match err.downcast::<Error>() {
+                Ok(inner) => *inner,
+                Err(_) => Error::HttpResponseBodySize(Some(cap as u64)),
+            })?;
+            let io = async move { driver.await.unwrap_or(Ok(())) };
+            Ok((http::Response::from_parts(parts, full_body(collected.to_bytes())), Box::new(io) as Box<dyn Future<Output = _> + Send>))
         })
     }
 }

@@ -149,6 +149,7 @@ fn local_and_configuration_errors() {
     s.run(Some(&saas.url), &["--json", "search", "--text", "x"]).assert_error(1, "invalid_tracker_config");
     let missing = s.run(Some(&saas.url), &["--json", "--repo", "/nonexistent/repo", "search", "--text", "x"]);
     missing.assert_error(1, "io");
+    s.run(Some("ftp://saas.example"), &["--json", "search", "--text", "x"]).assert_error(1, "invalid_configuration");
 }
 
 #[test]
@@ -269,4 +270,29 @@ fn a_second_process_uses_the_compiled_component_cache() {
     s.run(Some(&saas.url), &["--json", "search", "--key", "WEB-123"]).ok_json();
     assert_eq!(std::fs::metadata(&files[0]).unwrap().modified().unwrap(), written, "the second start recompiled");
     assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1);
+}
+
+#[test]
+fn dev_saas_serves_a_fixtures_file_and_refuses_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = dir.path().join("fixtures.json");
+    std::fs::write(
+        &fixtures,
+        r#"{"projects": [{"project_slug": "ops", "provider": "jira", "resource_type": "jira_project", "resource_id": "99",
+            "tickets": [{"external_issue_id": "9001", "external_issue_key": "OPS-1", "title": "Rotate the TLS certificates",
+                         "status": "To Do", "url": "https://acme.atlassian.net/browse/OPS-1", "body": "They expire in May."}]}]}"#,
+    )
+    .unwrap();
+    let saas = DevSaasProcess::start(&["--fixtures", fixtures.to_str().unwrap()]);
+    let s = Scratch::new(Some("tracker:\n  provider: jira\n  project_slug: ops\n"));
+    let out = s.run(Some(&saas.url), &["--json", "search", "--text", "TLS certificates"]).ok_json();
+    assert_eq!(out["candidates"][0]["external_issue_key"], "OPS-1");
+    assert_eq!(out["resource_id"], "99");
+
+    std::fs::write(&fixtures, "{not json").unwrap();
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_kitty-origin"))
+        .args(["--json", "dev-saas", "--addr", "127.0.0.1:0", "--fixtures", fixtures.to_str().unwrap()])
+        .output()
+        .unwrap();
+    Run::from(bad).assert_error(2, "invalid_fixtures");
 }
