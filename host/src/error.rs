@@ -20,72 +20,44 @@ impl Error {
 
     /// The stable machine code of this error.
     pub fn code(&self) -> &'static str {
-        match self {
-            Error::Component(_) => "component_failed",
-            Error::Origin(e) => match e {
-                OriginError::NoTrackerBinding(_) => "no_tracker_binding",
-                OriginError::InvalidTrackerConfig(_) => "invalid_tracker_config",
-                OriginError::UnsupportedProvider(_) => "unsupported_provider",
-                OriginError::NotLoggedIn(_) => "not_logged_in",
-                OriginError::UserLinkRequired(_) => "user_link_required",
-                OriginError::AuthenticationFailed(_) => "authentication_failed",
-                OriginError::NoResourceMapping(_) => "no_resource_mapping",
-                OriginError::InvalidQuery(_) => "invalid_query",
-                OriginError::InvalidCandidate(_) => "invalid_candidate",
-                OriginError::RateLimited(_) => "rate_limited",
-                OriginError::OriginConflict(_) => "origin_conflict",
-                OriginError::ControlPlaneUnreachable(_) => "control_plane_unreachable",
-                OriginError::RequestDenied(_) => "request_denied",
-                OriginError::UnexpectedResponse(_) => "unexpected_response",
-                OriginError::TimedOut(_) => "timed_out",
-                OriginError::InvalidMetadata(_) => "invalid_metadata",
-                OriginError::Io(_) => "io",
-            },
-        }
+        self.describe().0
     }
 
     /// The human message.
     pub fn message(&self) -> &str {
-        match self {
-            Error::Component(m) => m,
-            Error::Origin(e) => match e {
-                OriginError::NoTrackerBinding(m)
-                | OriginError::InvalidTrackerConfig(m)
-                | OriginError::UnsupportedProvider(m)
-                | OriginError::NotLoggedIn(m)
-                | OriginError::UserLinkRequired(m)
-                | OriginError::AuthenticationFailed(m)
-                | OriginError::NoResourceMapping(m)
-                | OriginError::InvalidQuery(m)
-                | OriginError::InvalidCandidate(m)
-                | OriginError::RateLimited(m)
-                | OriginError::OriginConflict(m)
-                | OriginError::ControlPlaneUnreachable(m)
-                | OriginError::RequestDenied(m)
-                | OriginError::UnexpectedResponse(m)
-                | OriginError::TimedOut(m)
-                | OriginError::InvalidMetadata(m)
-                | OriginError::Io(m) => m,
-            },
-        }
+        self.describe().1
     }
 
     /// Whether the developer must act before a retry can succeed.
     pub fn user_action_required(&self) -> bool {
-        matches!(
-            self,
-            Error::Origin(
-                OriginError::NoTrackerBinding(_)
-                    | OriginError::InvalidTrackerConfig(_)
-                    | OriginError::UnsupportedProvider(_)
-                    | OriginError::NotLoggedIn(_)
-                    | OriginError::UserLinkRequired(_)
-                    | OriginError::AuthenticationFailed(_)
-                    | OriginError::NoResourceMapping(_)
-                    | OriginError::OriginConflict(_)
-                    | OriginError::InvalidMetadata(_)
-            )
-        )
+        self.describe().2
+    }
+
+    /// Code, message and whether the user must act, in one table.
+    fn describe(&self) -> (&'static str, &str, bool) {
+        let e = match self {
+            Error::Component(m) => return ("component_failed", m, false),
+            Error::Origin(e) => e,
+        };
+        match e {
+            OriginError::NoTrackerBinding(m) => ("no_tracker_binding", m, true),
+            OriginError::InvalidTrackerConfig(m) => ("invalid_tracker_config", m, true),
+            OriginError::UnsupportedProvider(m) => ("unsupported_provider", m, true),
+            OriginError::NotLoggedIn(m) => ("not_logged_in", m, true),
+            OriginError::UserLinkRequired(m) => ("user_link_required", m, true),
+            OriginError::AuthenticationFailed(m) => ("authentication_failed", m, true),
+            OriginError::NoResourceMapping(m) => ("no_resource_mapping", m, true),
+            OriginError::InvalidQuery(m) => ("invalid_query", m, false),
+            OriginError::InvalidCandidate(m) => ("invalid_candidate", m, false),
+            OriginError::RateLimited(m) => ("rate_limited", m, false),
+            OriginError::OriginConflict(m) => ("origin_conflict", m, true),
+            OriginError::ControlPlaneUnreachable(m) => ("control_plane_unreachable", m, false),
+            OriginError::RequestDenied(m) => ("request_denied", m, false),
+            OriginError::UnexpectedResponse(m) => ("unexpected_response", m, false),
+            OriginError::TimedOut(m) => ("timed_out", m, false),
+            OriginError::InvalidMetadata(m) => ("invalid_metadata", m, true),
+            OriginError::Io(m) => ("io", m, false),
+        }
     }
 }
 
