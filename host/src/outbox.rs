@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use serde_json::{Value, json};
 
 use crate::credentials::SaasAccess;
@@ -83,12 +83,6 @@ impl Outbox {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    /// Sets how long `emit` waits for delivery before answering `queued`.
-    pub fn with_emit_timeout(mut self, timeout: Duration) -> Self {
-        self.emit_timeout = timeout;
-        self
     }
 
     fn conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>, String> {
@@ -232,13 +226,7 @@ impl Outbox {
 
     /// The event with `event_id`, if it still waits.
     pub fn get(&self, event_id: &str) -> Result<Option<Queued>, String> {
-        let conn = self.conn()?;
-        conn.query_row("SELECT seq, envelope, attempts, last_error FROM events WHERE event_id = ?1", [event_id], |r| {
-            let text: String = r.get(1)?;
-            Ok(Queued { seq: r.get(0)?, envelope: serde_json::from_str(&text).unwrap_or(Value::Null), attempts: r.get(2)?, last_error: r.get(3)? })
-        })
-        .optional()
-        .map_err(|e| e.to_string())
+        self.select("WHERE event_id = ?1", [event_id]).map(|rows| rows.into_iter().next())
     }
 }
 
