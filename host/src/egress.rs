@@ -105,13 +105,18 @@ impl EgressPolicy {
                 "{NOT_LOGGED_IN_PREFIX}You are not logged in to Spec Kitty: log in first. Nothing was sent."
             ))));
         };
-        let bearer = HeaderValue::from_str(&format!("Bearer {}", credentials.token)).map_err(|_| Error::HttpRequestDenied)?;
-        let team = HeaderValue::from_str(&credentials.team_slug).map_err(|_| Error::HttpRequestDenied)?;
-        let headers = request.headers_mut();
-        headers.insert(AUTHORIZATION, bearer);
-        headers.insert(HeaderName::from_static(TEAM_HEADER), team);
-        Ok(())
+        add_credentials(request.headers_mut(), credentials)
     }
+}
+
+/// Adds `Authorization: Bearer <token>` and `X-Team-Slug` for `credentials`;
+/// every request the host makes or lets through gets them here.
+pub fn add_credentials(headers: &mut http::HeaderMap, credentials: &Credentials) -> Result<(), Error> {
+    let bearer = HeaderValue::from_str(&format!("Bearer {}", credentials.token)).map_err(|_| Error::HttpRequestDenied)?;
+    let team = HeaderValue::from_str(&credentials.team_slug).map_err(|_| Error::HttpRequestDenied)?;
+    headers.insert(AUTHORIZATION, bearer);
+    headers.insert(HeaderName::from_static(TEAM_HEADER), team);
+    Ok(())
 }
 
 /// The `WasiHttpHooks` of a call: the policy in front of the upstream.

@@ -8,7 +8,7 @@ use http_body_util::{BodyExt, Limited};
 use wasmtime_wasi_http::RequestOptions;
 
 use crate::credentials::{Credentials, SaasOrigin};
-use crate::egress::{TEAM_HEADER, full_body};
+use crate::egress::{add_credentials, full_body};
 
 /// An answer: status and body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,14 +28,12 @@ pub fn post(
     body: Vec<u8>,
     timeout: Duration,
 ) -> Result<Answer, String> {
-    let mut request = http::Request::post(origin.url(path))
-        .header(http::header::AUTHORIZATION, format!("Bearer {}", credentials.token))
-        .header(TEAM_HEADER, &credentials.team_slug)
-        .header(http::header::CONTENT_LENGTH, body.len());
+    let mut request = http::Request::post(origin.url(path)).header(http::header::CONTENT_LENGTH, body.len());
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let request = request.body(full_body(body)).map_err(|e| format!("bad request: {e}"))?;
+    let mut request = request.body(full_body(body)).map_err(|e| format!("bad request: {e}"))?;
+    add_credentials(request.headers_mut(), credentials).map_err(|_| "the credentials are not valid header values".to_string())?;
     let options = RequestOptions { connect_timeout: Some(timeout), first_byte_timeout: Some(timeout), between_bytes_timeout: Some(timeout) };
     wasmtime_wasi::runtime::in_tokio(async move {
         let exchange = async {
