@@ -9,12 +9,12 @@ use crate::config::{self, TrackerBinding};
 use crate::error::{ErrorKind, OriginError, Result};
 use crate::events;
 use crate::meta;
-use crate::model::{BindOutcome, Candidate, OriginTicket, Routing};
-use crate::ports::Ports;
+use crate::model::{BindResult, OriginCandidate, OriginTicket, Routing};
+use crate::capabilities::Capabilities;
 use crate::tracker::{MissionRef, SaasTrackerClient};
 
 /// Checks a candidate and its routing context before anything is touched.
-pub fn validate_routing(candidate: &Candidate, provider: &str, resource_type: &str, resource_id: &str) -> Result<Routing> {
+pub fn validate_routing(candidate: &OriginCandidate, provider: &str, resource_type: &str, resource_id: &str) -> Result<Routing> {
     let provider = config::check_provider(provider)?;
     let fields = [
         ("external_issue_id", candidate.external_issue_id.as_str()),
@@ -57,7 +57,16 @@ pub fn idempotency_key(mission: &str, external_issue_id: &str) -> String {
 }
 
 /// Binds `candidate` as the origin of the mission in `feature_dir`.
-pub fn bind_mission_origin(ports: Ports<'_>, feature_dir: &Path, candidate: &Candidate, routing: &Routing) -> Result<BindOutcome> {
+///
+/// `repo_root` is the repo the mission belongs to, as the host granted it;
+/// its `.kittify/config.yaml` names the tracker binding.
+pub fn bind_mission_origin(
+    caps: Capabilities<'_>,
+    repo_root: &Path,
+    feature_dir: &Path,
+    candidate: &OriginCandidate,
+    routing: &Routing,
+) -> Result<BindResult> {
     let mut meta = meta::read_meta(feature_dir)?;
     let ticket = OriginTicket::from_candidate(candidate, routing);
     if let Some(existing) = meta::origin_ticket(&meta, feature_dir)?
@@ -74,7 +83,7 @@ pub fn bind_mission_origin(ports: Ports<'_>, feature_dir: &Path, candidate: &Can
             ),
         ));
     }
-    let binding = config::load_binding(&config::repo_root_of(feature_dir))?;
+    let binding = config::load_binding(repo_root)?;
     check_same_provider(&binding, routing)?;
 
     let dir_name = feature_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -88,17 +97,17 @@ pub fn bind_mission_origin(ports: Ports<'_>, feature_dir: &Path, candidate: &Can
 
     // 1. The authoritative write. A failure stops here: nothing local changes.
     let mission = MissionRef { mission_id: mission_id.as_deref(), mission_slug: &mission_slug };
-    SaasTrackerClient::new(ports.transport, ports.clock).bind_mission_origin(&binding, &mission, candidate, &key)?;
+    SaasTrackerClient::new(caps.transport, caps.clock).bind_mission_origin(&binding, &mission, candidate, &key)?;
 
     // 2. The local record, through the canonical writer.
     meta::set_origin_ticket(&mut meta, &ticket);
-    let written = meta::write_meta(feature_dir, &meta, ports.entropy.random_u128()).map_err(|err| {
+    let written = meta::write_meta(feature_dir, &meta, caps.entropy.random_u128()).map_err(|err| {
         err.prefixed("The control plane recorded the origin, but meta.json was not updated; retrying the bind is safe (same-origin no-op). ")
     })?;
 
     // 3. Observational telemetry: never fails the bind.
     let event = events::mission_origin_bound(
-        ports,
+        caps,
         &events::Binding {
             mission_id: mission_id.as_deref(),
             mission_slug: &mission_slug,
@@ -107,7 +116,7 @@ pub fn bind_mission_origin(ports: Ports<'_>, feature_dir: &Path, candidate: &Can
             correlation_id: &key,
         },
     );
-    let event_emitted = event.is_ok_and(|event| ports.events.emit(&event).is_ok());
+    let event_emitted = event.is_ok_and(|event| caps.events.emit(&event).is_ok());
 
-    Ok(BindOutcome { metadata_json: String::from_utf8_lossy(&written).into_owned(), origin_ticket: ticket, event_emitted })
+    Ok(BindResult { metadata_json: String::from_utf8_lossy(&written).into_owned(), origin_ticket: ticket, event_emitted })
 }

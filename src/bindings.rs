@@ -1,28 +1,27 @@
 //! The adapter between the WIT world `origin-binding` and the guest logic:
-//! the WASI implementations of the ports, and the `service` export.
+//! the WASI implementations of the caps, and the `service` export.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 wit_bindgen::generate!({
     path: "wit",
     world: "origin-binding",
+    // The records are defined once, in `crate::model`; the export and import
+    // glue reads and writes them there directly.
+    with: { "spec-kitty:origin/types@0.1.0": crate::model },
     generate_all,
 });
 
 use exports::spec_kitty::origin::service::Guest;
-use spec_kitty::origin::events as wit_events;
-use spec_kitty::origin::types as wit;
+use spec_kitty::origin::events as host_events;
 use wasi::http::types::{ErrorCode, Fields, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme};
 use wasi::io::streams::StreamError;
 
+use crate::capabilities::{Capabilities, Clock, Entropy, EventSink, HttpResponse, Transport, TransportError};
 use crate::error::{ErrorKind, OriginError};
-use crate::model::{Candidate, MatchType, OriginTicket, SearchResult};
-use crate::ports::{Clock, Delivery, Entropy, Event, EventSink, HttpResponse, Ports, Transport, TransportError};
+use crate::model::{BindResult, Delivery, EmitError, Event, MissionFromTicketResult, OriginCandidate, SearchOriginResult};
+use crate::wire::{MAX_RESPONSE_BYTES, SAAS_URL_VAR};
 
-/// The environment variable naming the control plane, granted by the host.
-const SAAS_URL_VAR: &str = "SPEC_KITTY_SAAS_URL";
-/// The most a control-plane answer may hold.
-const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 /// The largest write to an output stream at once.
 const WRITE_CHUNK: usize = 4096;
 
@@ -70,9 +69,6 @@ fn transport_error(code: ErrorCode) -> TransportError {
         }
         ErrorCode::HttpResponseBodySize(limit) => {
             TransportError::TooLarge(format!("more than {} bytes", limit.map_or(MAX_RESPONSE_BYTES as u64, |l| l)))
-        }
-        ErrorCode::InternalError(Some(message)) if message.starts_with("not-logged-in: ") => {
-            TransportError::NotLoggedIn(message["not-logged-in: ".len()..].to_string())
         }
         other => TransportError::Unreachable(format!("{other:?}")),
     }
@@ -166,103 +162,29 @@ impl Entropy for WasiEntropy {
 struct HostEvents;
 
 impl EventSink for HostEvents {
-    fn emit(&self, event: &Event) -> Result<Delivery, String> {
-        let wit_event = wit_events::Event {
-            event_id: event.event_id.clone(),
-            event_type: event.event_type.clone(),
-            aggregate_id: event.aggregate_id.clone(),
-            aggregate_type: event.aggregate_type.clone(),
-            schema_version: event.schema_version.clone(),
-            payload_json: event.payload_json.clone(),
-            timestamp: event.timestamp.clone(),
-            project_slug: event.project_slug.clone(),
-            correlation_id: event.correlation_id.clone(),
-        };
-        match wit_events::emit(&wit_event) {
-            Ok(wit_events::Delivery::Delivered) => Ok(Delivery::Delivered),
-            Ok(wit_events::Delivery::Queued) => Ok(Delivery::Queued),
-            Err(wit_events::EmitError::InvalidEvent(m) | wit_events::EmitError::StorageFailed(m)) => Err(m),
-        }
+    fn emit(&self, event: &Event) -> Result<Delivery, EmitError> {
+        host_events::emit(event)
     }
 }
 
-fn with_ports<T>(run: impl FnOnce(Ports<'_>) -> T) -> T {
-    run(Ports { transport: &WasiTransport, clock: &WasiClock, entropy: &WasiEntropy, events: &HostEvents })
+fn with_caps<T>(run: impl FnOnce(Capabilities<'_>) -> T) -> T {
+    run(Capabilities { transport: &WasiTransport, clock: &WasiClock, entropy: &WasiEntropy, events: &HostEvents })
 }
 
-fn to_wit_error(err: OriginError) -> wit::OriginError {
-    let m = err.message;
-    match err.kind {
-        ErrorKind::NoTrackerBinding => wit::OriginError::NoTrackerBinding(m),
-        ErrorKind::InvalidTrackerConfig => wit::OriginError::InvalidTrackerConfig(m),
-        ErrorKind::UnsupportedProvider => wit::OriginError::UnsupportedProvider(m),
-        ErrorKind::NotLoggedIn => wit::OriginError::NotLoggedIn(m),
-        ErrorKind::UserLinkRequired => wit::OriginError::UserLinkRequired(m),
-        ErrorKind::AuthenticationFailed => wit::OriginError::AuthenticationFailed(m),
-        ErrorKind::NoResourceMapping => wit::OriginError::NoResourceMapping(m),
-        ErrorKind::InvalidQuery => wit::OriginError::InvalidQuery(m),
-        ErrorKind::InvalidCandidate => wit::OriginError::InvalidCandidate(m),
-        ErrorKind::RateLimited => wit::OriginError::RateLimited(m),
-        ErrorKind::OriginConflict => wit::OriginError::OriginConflict(m),
-        ErrorKind::ControlPlaneUnreachable => wit::OriginError::ControlPlaneUnreachable(m),
-        ErrorKind::RequestDenied => wit::OriginError::RequestDenied(m),
-        ErrorKind::UnexpectedResponse => wit::OriginError::UnexpectedResponse(m),
-        ErrorKind::TimedOut => wit::OriginError::TimedOut(m),
-        ErrorKind::InvalidMetadata => wit::OriginError::InvalidMetadata(m),
-        ErrorKind::Io => wit::OriginError::Io(m),
-    }
-}
-
-fn to_wit_candidate(c: Candidate) -> wit::OriginCandidate {
-    wit::OriginCandidate {
-        external_issue_id: c.external_issue_id,
-        external_issue_key: c.external_issue_key,
-        title: c.title,
-        status: c.status,
-        url: c.url,
-        match_type: match c.match_type {
-            MatchType::Exact => wit::MatchType::Exact,
-            MatchType::Text => wit::MatchType::Text,
-        },
-        body: c.body,
-    }
-}
-
-fn from_wit_candidate(c: wit::OriginCandidate) -> Candidate {
-    Candidate {
-        external_issue_id: c.external_issue_id,
-        external_issue_key: c.external_issue_key,
-        title: c.title,
-        status: c.status,
-        url: c.url,
-        match_type: match c.match_type {
-            wit::MatchType::Exact => MatchType::Exact,
-            wit::MatchType::Text => MatchType::Text,
-        },
-        body: c.body,
-    }
-}
-
-fn to_wit_ticket(t: OriginTicket) -> wit::OriginTicket {
-    wit::OriginTicket {
-        provider: t.provider,
-        resource_type: t.resource_type,
-        resource_id: t.resource_id,
-        external_issue_id: t.external_issue_id,
-        external_issue_key: t.external_issue_key,
-        external_issue_url: t.external_issue_url,
-        title: t.title,
-    }
-}
-
-fn to_wit_search(r: SearchResult) -> wit::SearchOriginResult {
-    wit::SearchOriginResult {
-        candidates: r.candidates.into_iter().map(to_wit_candidate).collect(),
-        provider: r.provider,
-        resource_type: r.resource_type,
-        resource_id: r.resource_id,
-        query_used: r.query_used,
-    }
+/// The repo root of `feature_dir`: the directory the host preopened that
+/// holds it. The host alone decides what to grant; the guest only reads it.
+fn granted_repo_root(feature_dir: &Path) -> Result<PathBuf, OriginError> {
+    wasi::filesystem::preopens::get_directories()
+        .into_iter()
+        .map(|(_, path)| PathBuf::from(path))
+        .filter(|root| feature_dir.starts_with(root))
+        .max_by_key(|root| root.as_os_str().len())
+        .ok_or_else(|| {
+            OriginError::new(
+                ErrorKind::Io,
+                format!("{} lies outside every directory this host granted. Pass a mission directory inside the repo.", feature_dir.display()),
+            )
+        })
 }
 
 /// The exported component.
@@ -274,49 +196,34 @@ impl Guest for Component {
         query_text: Option<String>,
         query_key: Option<String>,
         limit: u32,
-    ) -> Result<wit::SearchOriginResult, wit::OriginError> {
-        with_ports(|p| crate::search::search_origin_candidates(p, Path::new(&repo_root), query_text.as_deref(), query_key.as_deref(), limit))
-            .map(to_wit_search)
-            .map_err(to_wit_error)
+    ) -> Result<SearchOriginResult, OriginError> {
+        with_caps(|caps| crate::search::search_origin_candidates(caps, Path::new(&repo_root), query_text.as_deref(), query_key.as_deref(), limit))
     }
 
     fn bind_mission_origin(
         feature_dir: String,
-        candidate: wit::OriginCandidate,
+        candidate: OriginCandidate,
         provider: String,
         resource_type: String,
         resource_id: String,
-    ) -> Result<wit::BindResult, wit::OriginError> {
-        let candidate = from_wit_candidate(candidate);
-        let outcome = crate::bind::validate_routing(&candidate, &provider, &resource_type, &resource_id)
-            .and_then(|routing| with_ports(|p| crate::bind::bind_mission_origin(p, Path::new(&feature_dir), &candidate, &routing)));
-        outcome
-            .map(|o| wit::BindResult { metadata_json: o.metadata_json, origin_ticket: to_wit_ticket(o.origin_ticket), event_emitted: o.event_emitted })
-            .map_err(to_wit_error)
+    ) -> Result<BindResult, OriginError> {
+        let routing = crate::bind::validate_routing(&candidate, &provider, &resource_type, &resource_id)?;
+        let feature_dir = Path::new(&feature_dir);
+        let repo_root = granted_repo_root(feature_dir)?;
+        with_caps(|caps| crate::bind::bind_mission_origin(caps, &repo_root, feature_dir, &candidate, &routing))
     }
 
     fn start_mission_from_ticket(
         repo_root: String,
-        candidate: wit::OriginCandidate,
+        candidate: OriginCandidate,
         provider: String,
         resource_type: String,
         resource_id: String,
         mission_key: String,
-    ) -> Result<wit::MissionFromTicketResult, wit::OriginError> {
-        let candidate = from_wit_candidate(candidate);
-        let outcome = crate::bind::validate_routing(&candidate, &provider, &resource_type, &resource_id).and_then(|routing| {
-            with_ports(|p| crate::start::start_mission_from_ticket(p, Path::new(&repo_root), &candidate, &routing, &mission_key))
-        });
-        outcome
-            .map(|o| wit::MissionFromTicketResult {
-                feature_dir: o.feature_dir,
-                feature_slug: o.feature_slug,
-                origin_ticket: to_wit_ticket(o.origin_ticket),
-                event_emitted: o.event_emitted,
-            })
-            .map_err(to_wit_error)
+    ) -> Result<MissionFromTicketResult, OriginError> {
+        let routing = crate::bind::validate_routing(&candidate, &provider, &resource_type, &resource_id)?;
+        with_caps(|caps| crate::start::start_mission_from_ticket(caps, Path::new(&repo_root), &candidate, &routing, &mission_key))
     }
 }
 
 export!(Component);
-

@@ -1,7 +1,7 @@
 //! The repo's tracker binding: the `tracker:` block of `.kittify/config.yaml`.
 //! Read only: other keys belong to other tools and are never rewritten.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_norway::Value;
 
@@ -118,18 +118,6 @@ pub fn parse_binding(text: &str, path: &Path) -> Result<TrackerBinding> {
     Ok(TrackerBinding { provider, project_slug, binding_ref })
 }
 
-/// Finds the repo root above a mission directory: the nearest ancestor of
-/// `feature_dir` that holds `.kittify/config.yaml`, else the directory two
-/// levels up (`<repo>/kitty-specs/NNN-slug`).
-pub fn repo_root_of(feature_dir: &Path) -> PathBuf {
-    feature_dir
-        .ancestors()
-        .skip(1)
-        .find(|dir| dir.join(CONFIG_PATH).is_file())
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| feature_dir.ancestors().nth(2).unwrap_or(feature_dir).to_path_buf())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,8 +150,8 @@ mod tests {
     fn no_binding_is_the_scenario_6_error() {
         for text in ["", "vcs: git\n", "tracker:\n", "tracker: null\n"] {
             let err = parse(text).unwrap_err();
-            assert_eq!(err.kind, ErrorKind::NoTrackerBinding, "{text:?}");
-            assert_eq!(err.message, NO_TRACKER_BOUND);
+            assert_eq!(err.kind(), ErrorKind::NoTrackerBinding, "{text:?}");
+            assert_eq!(err.message(), NO_TRACKER_BOUND);
         }
     }
 
@@ -171,14 +159,14 @@ mod tests {
     fn missing_config_file_is_no_binding() {
         let dir = tempfile::tempdir().unwrap();
         let err = load_binding(dir.path()).unwrap_err();
-        assert_eq!((err.kind, err.message.as_str()), (ErrorKind::NoTrackerBinding, NO_TRACKER_BOUND));
+        assert_eq!((err.kind(), err.message()), (ErrorKind::NoTrackerBinding, NO_TRACKER_BOUND));
     }
 
     #[test]
     fn other_providers_are_refused() {
         let err = parse("tracker:\n  provider: github\n  project_slug: x\n").unwrap_err();
-        assert_eq!(err.kind, ErrorKind::UnsupportedProvider);
-        assert!(err.message.contains("'github'"), "{}", err.message);
+        assert_eq!(err.kind(), ErrorKind::UnsupportedProvider);
+        assert!(err.message().contains("'github'"), "{}", err.message());
     }
 
     #[test]
@@ -193,18 +181,8 @@ mod tests {
             "tracker:\n  provider: linear\n project_slug: : :\n",
         ] {
             let err = parse(text).unwrap_err();
-            assert_eq!(err.kind, ErrorKind::InvalidTrackerConfig, "{text:?}: {err}");
-            assert!(err.message.contains("config.yaml"), "{}", err.message);
+            assert_eq!(err.kind(), ErrorKind::InvalidTrackerConfig, "{text:?}: {err}");
+            assert!(err.message().contains("config.yaml"), "{}", err.message());
         }
-    }
-
-    #[test]
-    fn repo_root_is_found_above_the_mission() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join(".kittify")).unwrap();
-        std::fs::write(dir.path().join(CONFIG_PATH), "tracker: null\n").unwrap();
-        let mission = dir.path().join("kitty-specs/001-x");
-        assert_eq!(repo_root_of(&mission), dir.path());
-        assert_eq!(repo_root_of(Path::new("/a/kitty-specs/001-x")), Path::new("/a"));
     }
 }

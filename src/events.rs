@@ -4,18 +4,8 @@ use serde_json::json;
 
 use crate::error::{ErrorKind, OriginError, Result};
 use crate::model::OriginTicket;
-use crate::ports::{Event, Ports};
-
-/// The event type.
-pub const MISSION_ORIGIN_BOUND: &str = "MissionOriginBound";
-/// The aggregate type.
-pub const AGGREGATE_TYPE: &str = "Mission";
-/// The payload schema version.
-pub const SCHEMA_VERSION: &str = "1.0.0";
-
-/// The payload fields that must be non-empty strings.
-pub const REQUIRED_PAYLOAD: [&str; 6] =
-    ["mission_slug", "provider", "external_issue_id", "external_issue_key", "external_issue_url", "title"];
+use crate::capabilities::{Capabilities, Event};
+use crate::wire::{MISSION_AGGREGATE_TYPE, MISSION_ORIGIN_BOUND, MISSION_ORIGIN_BOUND_REQUIRED, MISSION_ORIGIN_BOUND_SCHEMA};
 
 /// What the event says about the binding.
 pub struct Binding<'a> {
@@ -32,7 +22,7 @@ pub struct Binding<'a> {
 }
 
 /// Builds the event for `binding`, checking the payload's required fields.
-pub fn mission_origin_bound(ports: Ports<'_>, binding: &Binding<'_>) -> Result<Event> {
+pub fn mission_origin_bound(caps: Capabilities<'_>, binding: &Binding<'_>) -> Result<Event> {
     let ticket = binding.ticket;
     let payload = json!({
         "mission_slug": binding.mission_slug,
@@ -44,7 +34,7 @@ pub fn mission_origin_bound(ports: Ports<'_>, binding: &Binding<'_>) -> Result<E
         "external_issue_url": ticket.external_issue_url,
         "title": ticket.title,
     });
-    for field in REQUIRED_PAYLOAD {
+    for field in MISSION_ORIGIN_BOUND_REQUIRED {
         if payload[field].as_str().is_none_or(|v| v.trim().is_empty()) {
             return Err(OriginError::new(
                 ErrorKind::InvalidCandidate,
@@ -53,13 +43,13 @@ pub fn mission_origin_bound(ports: Ports<'_>, binding: &Binding<'_>) -> Result<E
         }
     }
     Ok(Event {
-        event_id: ports.new_ulid(),
+        event_id: caps.new_ulid(),
         event_type: MISSION_ORIGIN_BOUND.into(),
         aggregate_id: binding.mission_id.unwrap_or(binding.mission_slug).to_string(),
-        aggregate_type: AGGREGATE_TYPE.into(),
-        schema_version: SCHEMA_VERSION.into(),
+        aggregate_type: MISSION_AGGREGATE_TYPE.into(),
+        schema_version: MISSION_ORIGIN_BOUND_SCHEMA.into(),
         payload_json: payload.to_string(),
-        timestamp: ports.now_iso(),
+        timestamp: caps.now_iso(),
         project_slug: binding.project_slug.map(str::to_string),
         correlation_id: Some(binding.correlation_id.to_string()),
     })

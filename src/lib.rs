@@ -1,6 +1,6 @@
 //! The Spec Kitty origin-binding component: the spec's three service methods
 //! (`search_origin_candidates`, `bind_mission_origin`,
-//! `start_mission_from_ticket`) over small capability traits ([`ports`]).
+//! `start_mission_from_ticket`) over small capability traits ([`caps`]).
 //! On wasm32 the `bindings` module adapts them to the WIT world
 //! `spec-kitty:origin/origin-binding`; natively they unit-test with doubles.
 //! Nothing here holds global state (NFR-002).
@@ -12,7 +12,7 @@ pub mod events;
 pub mod meta;
 pub mod mission_dir;
 pub mod model;
-pub mod ports;
+pub mod capabilities;
 pub mod search;
 pub mod slug;
 pub mod start;

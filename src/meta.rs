@@ -146,17 +146,17 @@ mod tests {
     fn missing_and_malformed_meta_are_invalid_metadata() {
         let dir = tempfile::tempdir().unwrap();
         let err = read_meta(dir.path()).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::InvalidMetadata);
-        assert!(err.message.contains("not a mission directory"), "{}", err.message);
+        assert_eq!(err.kind(), ErrorKind::InvalidMetadata);
+        assert!(err.message().contains("not a mission directory"), "{}", err.message());
         for bad in ["{", "[1]", "\"x\""] {
             std::fs::write(dir.path().join(META_FILE), bad).unwrap();
             let err = read_meta(dir.path()).unwrap_err();
-            assert_eq!(err.kind, ErrorKind::InvalidMetadata, "{bad}");
-            assert!(err.message.contains("malformed"), "{}", err.message);
+            assert_eq!(err.kind(), ErrorKind::InvalidMetadata, "{bad}");
+            assert!(err.message().contains("malformed"), "{}", err.message());
         }
         std::fs::write(dir.path().join(META_FILE), "{\"origin_ticket\": {\"provider\": \"jira\"}}").unwrap();
         let meta = read_meta(dir.path()).unwrap();
-        assert_eq!(origin_ticket(&meta, dir.path()).unwrap_err().kind, ErrorKind::InvalidMetadata);
+        assert_eq!(origin_ticket(&meta, dir.path()).unwrap_err().kind(), ErrorKind::InvalidMetadata);
     }
 
     #[test]
@@ -167,7 +167,7 @@ mod tests {
         let blocked = dir.path().join("blocked");
         std::fs::create_dir_all(blocked.join(META_FILE).join("x")).unwrap();
         let err = write_meta(&blocked, &Meta::new(), 1).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::Io);
+        assert_eq!(err.kind(), ErrorKind::Io);
         let names: Vec<_> = std::fs::read_dir(&blocked).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from(META_FILE)]);
         assert_eq!(std::fs::read_to_string(dir.path().join(META_FILE)).unwrap(), "{}");

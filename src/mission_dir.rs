@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{ErrorKind, OriginError, Result};
-use crate::ports::Ports;
+use crate::capabilities::Capabilities;
 use crate::slug;
 
 /// The missions directory under the repo root.
@@ -42,23 +42,23 @@ impl Drop for NumberLock {
 }
 
 impl NumberLock {
-    fn acquire(ports: Ports<'_>, specs: &Path) -> Result<Self> {
+    fn acquire(caps: Capabilities<'_>, specs: &Path) -> Result<Self> {
         let path = specs.join(LOCK_FILE);
-        let give_up = ports.clock.monotonic_ms().saturating_add(LOCK_WAIT_MS);
+        let give_up = caps.clock.monotonic_ms().saturating_add(LOCK_WAIT_MS);
         loop {
             match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(mut file) => {
                     // The lock's age is read back by others to break stale locks.
-                    let _ = file.write_all(ports.clock.unix_ms().to_string().as_bytes());
+                    let _ = file.write_all(caps.clock.unix_ms().to_string().as_bytes());
                     return Ok(Self { path });
                 }
                 Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
                     let taken_at = std::fs::read_to_string(&path).ok().and_then(|s| s.trim().parse::<u64>().ok());
-                    if taken_at.is_some_and(|t| ports.clock.unix_ms().saturating_sub(t) > STALE_LOCK_MS) {
+                    if taken_at.is_some_and(|t| caps.clock.unix_ms().saturating_sub(t) > STALE_LOCK_MS) {
                         let _ = std::fs::remove_file(&path);
                         continue;
                     }
-                    if ports.clock.monotonic_ms() >= give_up {
+                    if caps.clock.monotonic_ms() >= give_up {
                         return Err(OriginError::new(
                             ErrorKind::Io,
                             format!(
@@ -68,7 +68,7 @@ impl NumberLock {
                             ),
                         ));
                     }
-                    ports.clock.sleep_ms(LOCK_POLL_MS);
+                    caps.clock.sleep_ms(LOCK_POLL_MS);
                 }
                 Err(err) => return Err(OriginError::io("create", &path, &err)),
             }
@@ -77,10 +77,10 @@ impl NumberLock {
 }
 
 /// Creates `repo_root/kitty-specs/NNN-slug/` for ticket `key` / `title`.
-pub fn create_mission_dir(ports: Ports<'_>, repo_root: &Path, key: &str, title: &str) -> Result<NewMission> {
+pub fn create_mission_dir(caps: Capabilities<'_>, repo_root: &Path, key: &str, title: &str) -> Result<NewMission> {
     let specs = repo_root.join(SPECS_DIR);
     std::fs::create_dir_all(&specs).map_err(|err| OriginError::io("create", &specs, &err))?;
-    let _lock = NumberLock::acquire(ports, &specs)?;
+    let _lock = NumberLock::acquire(caps, &specs)?;
     let mut names = Vec::new();
     for entry in std::fs::read_dir(&specs).map_err(|err| OriginError::io("list", &specs, &err))? {
         let entry = entry.map_err(|err| OriginError::io("list", &specs, &err))?;

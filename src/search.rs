@@ -4,14 +4,11 @@ use std::path::Path;
 
 use crate::config::{self, TrackerBinding};
 use crate::error::{ErrorKind, OriginError, Result};
-use crate::model::SearchResult;
-use crate::ports::Ports;
+use crate::model::SearchOriginResult;
+use crate::capabilities::Capabilities;
 use crate::tracker::{SaasTrackerClient, SearchQuery};
+use crate::wire::MAX_SEARCH_LIMIT;
 
-/// The spec's default `limit`.
-pub const DEFAULT_LIMIT: u32 = 10;
-/// The largest `limit` accepted.
-pub const MAX_LIMIT: u32 = 100;
 /// The longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 500;
 
@@ -24,8 +21,8 @@ pub fn default_resource_type(provider: &str) -> &'static str {
 /// one of them must be non-blank, `limit` must be 1..=100.
 pub fn validate_query<'q>(query_text: Option<&'q str>, query_key: Option<&'q str>, limit: u32) -> Result<SearchQuery<'q>> {
     let invalid = |message: String| OriginError::new(ErrorKind::InvalidQuery, message);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(invalid(format!("limit must be between 1 and {MAX_LIMIT}, got {limit}.")));
+    if !(1..=MAX_SEARCH_LIMIT).contains(&limit) {
+        return Err(invalid(format!("limit must be between 1 and {MAX_SEARCH_LIMIT}, got {limit}.")));
     }
     let key = query_key.map(str::trim).filter(|k| !k.is_empty());
     let text = query_text.map(str::trim).filter(|t| !t.is_empty());
@@ -48,22 +45,22 @@ pub fn validate_query<'q>(query_text: Option<&'q str>, query_key: Option<&'q str
 
 /// Searches the repo's bound Jira project or Linear team.
 pub fn search_origin_candidates(
-    ports: Ports<'_>,
+    caps: Capabilities<'_>,
     repo_root: &Path,
     query_text: Option<&str>,
     query_key: Option<&str>,
     limit: u32,
-) -> Result<SearchResult> {
+) -> Result<SearchOriginResult> {
     let binding = config::load_binding(repo_root)?;
     let query = validate_query(query_text, query_key, limit)?;
-    search_with(ports, &binding, &query)
+    search_with(caps, &binding, &query)
 }
 
 /// Searches under an already loaded `binding`.
-pub fn search_with(ports: Ports<'_>, binding: &TrackerBinding, query: &SearchQuery<'_>) -> Result<SearchResult> {
-    let client = SaasTrackerClient::new(ports.transport, ports.clock);
+pub fn search_with(caps: Capabilities<'_>, binding: &TrackerBinding, query: &SearchQuery<'_>) -> Result<SearchOriginResult> {
+    let client = SaasTrackerClient::new(caps.transport, caps.clock);
     let answer = client.search_issues(binding, query)?;
-    Ok(SearchResult {
+    Ok(SearchOriginResult {
         candidates: answer.candidates,
         provider: binding.provider.clone(),
         resource_type: answer.resource_type.unwrap_or_else(|| default_resource_type(&binding.provider).to_string()),

@@ -1,18 +1,18 @@
-//! Native tests of the three service methods with mocked ports (success criterion 6).
+//! Native tests of the three service methods with mocked caps (success criterion 6).
 
 use serde_json::json;
 
 use crate::error::ErrorKind;
-use crate::model::{Candidate, MatchType, Routing};
-use crate::ports::TransportError;
+use crate::model::{OriginCandidate, MatchType, Routing};
+use crate::capabilities::TransportError;
 use crate::testing::{Doubles, LINEAR_CONFIG, bound_repo, write};
 use crate::{bind, search, start};
 
 const SEARCH_OK: &str = r#"{"candidates":[{"external_issue_id":"uuid-123","external_issue_key":"WEB-123","title":"Add Clerk auth","status":"In Progress","url":"https://linear.app/acme/issue/WEB-123/add-clerk-auth","match_type":"text","body":"Replace the session cookies with Clerk."},{"external_issue_id":"uuid-127","external_issue_key":"WEB-127","title":"Clerk middleware cleanup","status":"Todo","url":"https://linear.app/acme/issue/WEB-127/clerk-middleware-cleanup"}],"resource_type":"linear_team","resource_id":"team-uuid"}"#;
 const BIND_OK: &str = r#"{"origin_link_id":"link-1","bound_at":"2026-04-01T12:00:00Z"}"#;
 
-fn candidate() -> Candidate {
-    Candidate {
+fn candidate() -> OriginCandidate {
+    OriginCandidate {
         external_issue_id: "uuid-123".into(),
         external_issue_key: "WEB-123".into(),
         title: "Add Clerk auth".into(),
@@ -37,7 +37,7 @@ fn scenario_1_text_search_returns_candidates_and_routing() {
     let repo = bound_repo(LINEAR_CONFIG);
     let d = Doubles::default();
     d.saas.push(200, SEARCH_OK);
-    let result = search::search_origin_candidates(d.ports(), repo.path(), Some(" Clerk auth "), None, 10).unwrap();
+    let result = search::search_origin_candidates(d.caps(), repo.path(), Some(" Clerk auth "), None, 10).unwrap();
     assert_eq!(result.candidates.len(), 2);
     assert_eq!((result.provider.as_str(), result.resource_type.as_str(), result.resource_id.as_str()), ("linear", "linear_team", "team-uuid"));
     assert_eq!(result.query_used, "Clerk auth");
@@ -52,7 +52,7 @@ fn the_key_wins_over_the_text_and_binding_ref_over_the_slug() {
     let repo = bound_repo("tracker:\n  provider: jira\n  project_slug: iam\n  binding_ref: br-1\n");
     let d = Doubles::default();
     d.saas.push(200, r#"{"candidates":[]}"#);
-    let result = search::search_origin_candidates(d.ports(), repo.path(), Some("login"), Some("IAM-42"), 5).unwrap();
+    let result = search::search_origin_candidates(d.caps(), repo.path(), Some("login"), Some("IAM-42"), 5).unwrap();
     assert_eq!(result.query_used, "IAM-42");
     assert_eq!((result.resource_type.as_str(), result.resource_id.as_str()), ("jira_project", "iam"));
     assert_eq!(d.saas.sent.borrow()[0].body, json!({"provider": "jira", "binding_ref": "br-1", "query_key": "IAM-42", "limit": 5}));
@@ -64,8 +64,8 @@ fn bad_queries_fail_before_any_request() {
     let d = Doubles::default();
     let long = "x".repeat(501);
     for (text, key, limit) in [(None, None, 10), (Some("  "), Some(""), 10), (Some("a"), None, 0), (Some("a"), None, 101), (Some(long.as_str()), None, 10), (Some("a\u{7}"), None, 10)] {
-        let err = search::search_origin_candidates(d.ports(), repo.path(), text, key, limit).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::InvalidQuery, "{text:?} {key:?} {limit}");
+        let err = search::search_origin_candidates(d.caps(), repo.path(), text, key, limit).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidQuery, "{text:?} {key:?} {limit}");
     }
     assert!(d.saas.sent.borrow().is_empty());
 }
@@ -74,8 +74,8 @@ fn bad_queries_fail_before_any_request() {
 fn scenario_6_no_binding_sends_nothing() {
     let repo = tempfile::tempdir().unwrap();
     let d = Doubles::default();
-    let err = search::search_origin_candidates(d.ports(), repo.path(), Some("x"), None, 10).unwrap_err();
-    assert_eq!((err.kind, err.message.as_str()), (ErrorKind::NoTrackerBinding, "No tracker bound. Run spec-kitty tracker bind first."));
+    let err = search::search_origin_candidates(d.caps(), repo.path(), Some("x"), None, 10).unwrap_err();
+    assert_eq!((err.kind(), err.message()), (ErrorKind::NoTrackerBinding, "No tracker bound. Run spec-kitty tracker bind first."));
     assert!(d.saas.sent.borrow().is_empty());
 }
 
@@ -86,7 +86,7 @@ fn a_429_waits_retry_after_seconds_then_retries() {
     d.saas.push(429, r#"{"retry_after_seconds": 2}"#);
     d.saas.push(429, "not json");
     d.saas.push(200, SEARCH_OK);
-    let result = search::search_origin_candidates(d.ports(), repo.path(), Some("x"), None, 10);
+    let result = search::search_origin_candidates(d.caps(), repo.path(), Some("x"), None, 10);
     assert!(result.is_ok(), "{result:?}");
     assert_eq!(*d.clock.sleeps.borrow(), vec![2_000, 5_000]);
     let timeouts: Vec<u64> = d.saas.sent.borrow().iter().map(|s| s.timeout_ms).collect();
@@ -100,16 +100,16 @@ fn rate_limiting_past_the_bound_is_a_timeout_and_a_long_wait_is_rate_limited() {
     for _ in 0..3 {
         d.saas.push(429, r#"{"retry_after_seconds": 4}"#);
     }
-    let err = search::search_origin_candidates(d.ports(), repo.path(), Some("x"), None, 10).unwrap_err();
-    assert_eq!(err.kind, ErrorKind::TimedOut);
-    assert!(err.message.contains("10 s") && err.message.contains("429"), "{}", err.message);
+    let err = search::search_origin_candidates(d.caps(), repo.path(), Some("x"), None, 10).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut);
+    assert!(err.message().contains("10 s") && err.message().contains("429"), "{}", err.message());
     assert_eq!(*d.clock.sleeps.borrow(), vec![4_000, 4_000]);
 
     let d = Doubles::default();
     d.saas.push(429, r#"{"retry_after_seconds": 60}"#);
-    let err = search::search_origin_candidates(d.ports(), repo.path(), Some("x"), None, 10).unwrap_err();
-    assert_eq!(err.kind, ErrorKind::RateLimited);
-    assert!(err.message.contains("60 s"), "{}", err.message);
+    let err = search::search_origin_candidates(d.caps(), repo.path(), Some("x"), None, 10).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    assert!(err.message().contains("60 s"), "{}", err.message());
     assert!(d.clock.sleeps.borrow().is_empty());
 }
 
@@ -125,7 +125,7 @@ fn transport_failures_have_their_own_cases() {
     ] {
         let d = Doubles::default();
         d.saas.fail(err);
-        assert_eq!(search::search_origin_candidates(d.ports(), repo.path(), Some("x"), None, 10).unwrap_err().kind, kind);
+        assert_eq!(search::search_origin_candidates(d.caps(), repo.path(), Some("x"), None, 10).unwrap_err().kind(), kind);
     }
 }
 
@@ -135,7 +135,7 @@ fn bind_writes_saas_first_then_meta_then_the_event() {
     let dir = mission(repo.path(), r#"{"mission_id": "01JQ0000000000000000000000", "mission_slug": "001-x", "friendly_name": "Café"}"#);
     let d = Doubles::default();
     d.saas.push(200, BIND_OK);
-    let outcome = bind::bind_mission_origin(d.ports(), &dir, &candidate(), &routing()).unwrap();
+    let outcome = bind::bind_mission_origin(d.caps(), repo.path(), &dir, &candidate(), &routing()).unwrap();
     let expected = "{\n  \"friendly_name\": \"Café\",\n  \"mission_id\": \"01JQ0000000000000000000000\",\n  \"mission_slug\": \"001-x\",\n  \"origin_ticket\": {\n    \"external_issue_id\": \"uuid-123\",\n    \"external_issue_key\": \"WEB-123\",\n    \"external_issue_url\": \"https://linear.app/acme/issue/WEB-123/add-clerk-auth\",\n    \"provider\": \"linear\",\n    \"resource_id\": \"team-uuid\",\n    \"resource_type\": \"linear_team\",\n    \"title\": \"Add Clerk auth\"\n  }\n}\n";
     assert_eq!(std::fs::read_to_string(dir.join("meta.json")).unwrap(), expected);
     assert_eq!(outcome.metadata_json, expected);
@@ -150,7 +150,7 @@ fn bind_writes_saas_first_then_meta_then_the_event() {
                "external_title": "Add Clerk auth", "external_status": "In Progress"})
     );
     let key = bind::idempotency_key("01JQ0000000000000000000000", "uuid-123");
-    assert_eq!(sent[0].headers, vec![("Idempotency-Key".to_string(), key.clone())]);
+    assert_eq!(sent[0].headers, vec![(crate::wire::IDEMPOTENCY_HEADER.to_string(), key.clone())]);
 
     let events = d.sink.events.borrow();
     assert_eq!(events.len(), 1);
@@ -185,13 +185,13 @@ fn a_failing_control_plane_leaves_meta_untouched() {
     for status in [500, 409, 401, 404] {
         let d = Doubles::default();
         d.saas.push(status, "{}");
-        assert!(bind::bind_mission_origin(d.ports(), &dir, &candidate(), &routing()).is_err());
+        assert!(bind::bind_mission_origin(d.caps(), repo.path(), &dir, &candidate(), &routing()).is_err());
         assert_eq!(std::fs::read_to_string(dir.join("meta.json")).unwrap(), before);
         assert!(d.sink.events.borrow().is_empty());
     }
     let d = Doubles::default();
     d.saas.push(409, "{}");
-    assert_eq!(bind::bind_mission_origin(d.ports(), &dir, &candidate(), &routing()).unwrap_err().kind, ErrorKind::OriginConflict);
+    assert_eq!(bind::bind_mission_origin(d.caps(), repo.path(), &dir, &candidate(), &routing()).unwrap_err().kind(), ErrorKind::OriginConflict);
 }
 
 #[test]
@@ -201,8 +201,8 @@ fn rebinding_the_same_origin_is_a_no_op_and_another_is_a_conflict() {
     let d = Doubles::default();
     d.saas.push(200, BIND_OK);
     d.saas.push(200, BIND_OK);
-    let first = bind::bind_mission_origin(d.ports(), &dir, &candidate(), &routing()).unwrap();
-    let second = bind::bind_mission_origin(d.ports(), &dir, &candidate(), &routing()).unwrap();
+    let first = bind::bind_mission_origin(d.caps(), repo.path(), &dir, &candidate(), &routing()).unwrap();
+    let second = bind::bind_mission_origin(d.caps(), repo.path(), &dir, &candidate(), &routing()).unwrap();
     assert_eq!(first.metadata_json, second.metadata_json);
     let sent = d.saas.sent.borrow();
     assert_eq!(sent[0].headers, sent[1].headers);
@@ -211,9 +211,9 @@ fn rebinding_the_same_origin_is_a_no_op_and_another_is_a_conflict() {
     let mut other = candidate();
     other.external_issue_id = "uuid-127".into();
     other.external_issue_key = "WEB-127".into();
-    let err = bind::bind_mission_origin(d.ports(), &dir, &other, &routing()).unwrap_err();
-    assert_eq!(err.kind, ErrorKind::OriginConflict);
-    assert!(err.message.contains("WEB-123") && err.message.contains("unbind"), "{}", err.message);
+    let err = bind::bind_mission_origin(d.caps(), repo.path(), &dir, &other, &routing()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OriginConflict);
+    assert!(err.message().contains("WEB-123") && err.message().contains("unbind"), "{}", err.message());
     assert_eq!(d.saas.sent.borrow().len(), 2, "a conflict sends nothing");
     assert_eq!(std::fs::read_to_string(dir.join("meta.json")).unwrap(), first.metadata_json);
 }
@@ -225,7 +225,7 @@ fn a_failing_event_sink_does_not_fail_the_bind() {
     let mut d = Doubles::default();
     d.sink.fail = true;
     d.saas.push(200, BIND_OK);
-    let outcome = bind::bind_mission_origin(d.ports(), &dir, &candidate(), &routing()).unwrap();
+    let outcome = bind::bind_mission_origin(d.caps(), repo.path(), &dir, &candidate(), &routing()).unwrap();
     assert!(!outcome.event_emitted);
     assert!(std::fs::read_to_string(dir.join("meta.json")).unwrap().contains("origin_ticket"));
 }
@@ -238,16 +238,16 @@ fn bind_refuses_bad_input_before_sending() {
     let mut empty = candidate();
     empty.external_issue_id = " ".into();
     let err = bind::validate_routing(&empty, "linear", "linear_team", "").unwrap_err();
-    assert_eq!(err.kind, ErrorKind::InvalidCandidate);
-    assert!(err.message.contains("external_issue_id, resource_id"), "{}", err.message);
-    assert_eq!(bind::validate_routing(&candidate(), "github", "t", "r").unwrap_err().kind, ErrorKind::UnsupportedProvider);
+    assert_eq!(err.kind(), ErrorKind::InvalidCandidate);
+    assert!(err.message().contains("external_issue_id, resource_id"), "{}", err.message());
+    assert_eq!(bind::validate_routing(&candidate(), "github", "t", "r").unwrap_err().kind(), ErrorKind::UnsupportedProvider);
     let jira = Routing { provider: "jira".into(), ..routing() };
-    assert_eq!(bind::bind_mission_origin(d.ports(), &dir, &candidate(), &jira).unwrap_err().kind, ErrorKind::InvalidCandidate);
+    assert_eq!(bind::bind_mission_origin(d.caps(), repo.path(), &dir, &candidate(), &jira).unwrap_err().kind(), ErrorKind::InvalidCandidate);
     let missing = repo.path().join("kitty-specs/404-none");
-    assert_eq!(bind::bind_mission_origin(d.ports(), &missing, &candidate(), &routing()).unwrap_err().kind, ErrorKind::InvalidMetadata);
+    assert_eq!(bind::bind_mission_origin(d.caps(), repo.path(), &missing, &candidate(), &routing()).unwrap_err().kind(), ErrorKind::InvalidMetadata);
     write(repo.path(), "kitty-specs/002-bad/meta.json", "{not json");
     let bad = repo.path().join("kitty-specs/002-bad");
-    assert_eq!(bind::bind_mission_origin(d.ports(), &bad, &candidate(), &routing()).unwrap_err().kind, ErrorKind::InvalidMetadata);
+    assert_eq!(bind::bind_mission_origin(d.caps(), repo.path(), &bad, &candidate(), &routing()).unwrap_err().kind(), ErrorKind::InvalidMetadata);
     assert!(d.saas.sent.borrow().is_empty());
 }
 
@@ -258,7 +258,7 @@ fn scenario_5_start_creates_the_mission_and_binds_it() {
     write(repo.path(), "kitty-specs/002-older/meta.json", "{}");
     let d = Doubles::default();
     d.saas.push(200, BIND_OK);
-    let outcome = start::start_mission_from_ticket(d.ports(), repo.path(), &candidate(), &routing(), "software-dev").unwrap();
+    let outcome = start::start_mission_from_ticket(d.caps(), repo.path(), &candidate(), &routing(), "software-dev").unwrap();
     let dir = repo.path().join("kitty-specs/003-web-123-add-clerk-auth");
     assert_eq!(outcome.feature_dir, dir.display().to_string());
     assert_eq!(outcome.feature_slug, "003-web-123-add-clerk-auth");
@@ -290,11 +290,11 @@ fn a_failed_bind_keeps_the_mission_and_says_how_to_retry() {
     let repo = bound_repo(LINEAR_CONFIG);
     let d = Doubles::default();
     d.saas.push(503, "{}");
-    let err = start::start_mission_from_ticket(d.ports(), repo.path(), &candidate(), &routing(), "software-dev").unwrap_err();
-    assert_eq!(err.kind, ErrorKind::ControlPlaneUnreachable);
+    let err = start::start_mission_from_ticket(d.caps(), repo.path(), &candidate(), &routing(), "software-dev").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ControlPlaneUnreachable);
     let dir = repo.path().join("kitty-specs/001-web-123-add-clerk-auth");
-    assert!(err.message.contains("has no origin ticket yet") && err.message.contains("--key WEB-123"), "{}", err.message);
-    assert!(err.message.contains(&dir.display().to_string()), "{}", err.message);
+    assert!(err.message().contains("has no origin ticket yet") && err.message().contains("--key WEB-123"), "{}", err.message());
+    assert!(err.message().contains(&dir.display().to_string()), "{}", err.message());
     let meta = std::fs::read_to_string(dir.join("meta.json")).unwrap();
     assert!(!meta.contains("origin_ticket"));
     assert!(d.sink.events.borrow().is_empty());
@@ -304,9 +304,9 @@ fn a_failed_bind_keeps_the_mission_and_says_how_to_retry() {
 fn start_checks_its_input_before_creating_anything() {
     let repo = bound_repo(LINEAR_CONFIG);
     let d = Doubles::default();
-    assert_eq!(start::start_mission_from_ticket(d.ports(), repo.path(), &candidate(), &routing(), "Bad Type").unwrap_err().kind, ErrorKind::InvalidCandidate);
+    assert_eq!(start::start_mission_from_ticket(d.caps(), repo.path(), &candidate(), &routing(), "Bad Type").unwrap_err().kind(), ErrorKind::InvalidCandidate);
     let unbound = tempfile::tempdir().unwrap();
-    assert_eq!(start::start_mission_from_ticket(d.ports(), unbound.path(), &candidate(), &routing(), "software-dev").unwrap_err().kind, ErrorKind::NoTrackerBinding);
+    assert_eq!(start::start_mission_from_ticket(d.caps(), unbound.path(), &candidate(), &routing(), "software-dev").unwrap_err().kind(), ErrorKind::NoTrackerBinding);
     assert!(!repo.path().join("kitty-specs").exists() && !unbound.path().join("kitty-specs").exists());
 }
 
@@ -316,12 +316,12 @@ fn a_stale_number_lock_is_broken_and_a_live_one_times_out() {
     let d = Doubles::default();
     write(repo.path(), "kitty-specs/.mission-number.lock", "1000");
     d.saas.push(200, BIND_OK);
-    assert!(start::start_mission_from_ticket(d.ports(), repo.path(), &candidate(), &routing(), "software-dev").is_ok());
+    assert!(start::start_mission_from_ticket(d.caps(), repo.path(), &candidate(), &routing(), "software-dev").is_ok());
     let now = d.clock.now_ms.get().to_string();
     write(repo.path(), "kitty-specs/.mission-number.lock", &now);
-    let err = start::start_mission_from_ticket(d.ports(), repo.path(), &candidate(), &routing(), "software-dev").unwrap_err();
-    assert_eq!(err.kind, ErrorKind::Io);
-    assert!(err.message.contains(".mission-number.lock"), "{}", err.message);
+    let err = start::start_mission_from_ticket(d.caps(), repo.path(), &candidate(), &routing(), "software-dev").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Io);
+    assert!(err.message().contains(".mission-number.lock"), "{}", err.message());
 }
 
 #[test]

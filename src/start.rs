@@ -10,8 +10,8 @@ use crate::config;
 use crate::error::{ErrorKind, OriginError, Result};
 use crate::meta::{self, Meta};
 use crate::mission_dir::{self, NewMission};
-use crate::model::{Candidate, Routing, StartOutcome};
-use crate::ports::Ports;
+use crate::model::{OriginCandidate, Routing, MissionFromTicketResult};
+use crate::capabilities::Capabilities;
 
 /// The branch recorded when `.git/HEAD` names none.
 pub const DEFAULT_BRANCH: &str = "main";
@@ -44,19 +44,19 @@ pub fn target_branch(repo_root: &Path) -> String {
 }
 
 /// The initial `meta.json` of a mission started from `candidate`.
-pub fn initial_meta(ports: Ports<'_>, mission: &NewMission, candidate: &Candidate, mission_key: &str, branch: String) -> Meta {
+pub fn initial_meta(caps: Capabilities<'_>, mission: &NewMission, candidate: &OriginCandidate, mission_key: &str, branch: String) -> Meta {
     let mut meta = Meta::new();
     let mut put = |key: &str, value: Value| {
         meta.insert(key.to_string(), value);
     };
-    put("mission_id", ports.new_ulid().into());
+    put("mission_id", caps.new_ulid().into());
     put("mission_number", format!("{:03}", mission.number).into());
     put("mission_slug", mission.slug.clone().into());
     put("slug", mission.slug.clone().into());
     put("friendly_name", candidate.title.clone().into());
     put("mission_type", mission_key.into());
     put("target_branch", branch.into());
-    put("created_at", ports.now_iso().into());
+    put("created_at", caps.now_iso().into());
     put("purpose_tldr", format!("{}: {}", candidate.external_issue_key, candidate.title).into());
     if let Some(body) = &candidate.body {
         put("purpose_context", body.clone().into());
@@ -65,7 +65,7 @@ pub fn initial_meta(ports: Ports<'_>, mission: &NewMission, candidate: &Candidat
 }
 
 /// The mission's `spec.md`: the ticket, its link and its body, readable offline.
-pub fn render_spec(candidate: &Candidate, routing: &Routing) -> String {
+pub fn render_spec(candidate: &OriginCandidate, routing: &Routing) -> String {
     let body = candidate.body.as_deref().map(str::trim).filter(|b| !b.is_empty()).unwrap_or("_The ticket has no description._");
     format!(
         "# {title}\n\n\
@@ -83,20 +83,20 @@ pub fn render_spec(candidate: &Candidate, routing: &Routing) -> String {
 
 /// Creates the mission for `candidate` under `repo_root` and binds it.
 pub fn start_mission_from_ticket(
-    ports: Ports<'_>,
+    caps: Capabilities<'_>,
     repo_root: &Path,
-    candidate: &Candidate,
+    candidate: &OriginCandidate,
     routing: &Routing,
     mission_key: &str,
-) -> Result<StartOutcome> {
+) -> Result<MissionFromTicketResult> {
     let mission_key = validate_mission_key(mission_key)?;
     let binding = config::load_binding(repo_root)?;
     bind::check_same_provider(&binding, routing)?;
 
-    let mission = mission_dir::create_mission_dir(ports, repo_root, &candidate.external_issue_key, &candidate.title)?;
-    let meta = initial_meta(ports, &mission, candidate, mission_key, target_branch(repo_root));
+    let mission = mission_dir::create_mission_dir(caps, repo_root, &candidate.external_issue_key, &candidate.title)?;
+    let meta = initial_meta(caps, &mission, candidate, mission_key, target_branch(repo_root));
     let spec_path = mission.dir.join(SPEC_FILE);
-    let written = meta::write_meta(&mission.dir, &meta, ports.entropy.random_u128())
+    let written = meta::write_meta(&mission.dir, &meta, caps.entropy.random_u128())
         .and_then(|_| std::fs::write(&spec_path, render_spec(candidate, routing)).map_err(|err| OriginError::io("write", &spec_path, &err)));
     if let Err(err) = written {
         // Nothing half-made stays behind: the directory was ours alone.
@@ -105,17 +105,17 @@ pub fn start_mission_from_ticket(
     }
 
     let dir = mission.dir.display().to_string();
-    let bound = bind::bind_mission_origin(ports, &mission.dir, candidate, routing).map_err(|err| {
+    let bound = bind::bind_mission_origin(caps, repo_root, &mission.dir, candidate, routing).map_err(|err| {
         OriginError::new(
-            err.kind,
+            err.kind(),
             format!(
                 "Mission {} was created at {dir} but has no origin ticket yet: {} Once that is fixed, retry the bind of {dir} \
                  with {} (bind-mission-origin, or kitty-origin bind --mission {dir} --key {}).",
-                mission.slug, err.message, candidate.external_issue_key, candidate.external_issue_key
+                mission.slug, err.message(), candidate.external_issue_key, candidate.external_issue_key
             ),
         )
     })?;
-    Ok(StartOutcome {
+    Ok(MissionFromTicketResult {
         feature_dir: dir,
         feature_slug: mission.slug,
         origin_ticket: bound.origin_ticket,

@@ -1,15 +1,15 @@
-//! Test doubles of the ports: a scripted control plane, a fake clock, fixed
+//! Test doubles of the caps: a scripted control plane, a fake clock, fixed
 //! entropy and a recording event sink.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::path::Path;
 
-use crate::ports::{Clock, Delivery, Entropy, Event, EventSink, HttpResponse, Ports, Transport, TransportError};
+use crate::capabilities::{Clock, Delivery, Entropy, Event, EventSink, HttpResponse, Capabilities, Transport, TransportError};
 
 /// One request the fake control plane received.
 #[derive(Debug, Clone)]
-pub struct Sent {
+pub struct SentRequest {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: serde_json::Value,
@@ -20,7 +20,7 @@ pub struct Sent {
 #[derive(Default)]
 pub struct FakeSaas {
     pub script: RefCell<VecDeque<Result<HttpResponse, TransportError>>>,
-    pub sent: RefCell<Vec<Sent>>,
+    pub sent: RefCell<Vec<SentRequest>>,
 }
 
 impl FakeSaas {
@@ -35,7 +35,7 @@ impl FakeSaas {
 
 impl Transport for FakeSaas {
     fn post_json(&self, path: &str, headers: &[(String, String)], body: &[u8], timeout_ms: u64) -> Result<HttpResponse, TransportError> {
-        self.sent.borrow_mut().push(Sent {
+        self.sent.borrow_mut().push(SentRequest {
             path: path.to_string(),
             headers: headers.to_vec(),
             body: serde_json::from_slice(body).unwrap(),
@@ -90,9 +90,9 @@ pub struct RecordingSink {
 }
 
 impl EventSink for RecordingSink {
-    fn emit(&self, event: &Event) -> Result<Delivery, String> {
+    fn emit(&self, event: &Event) -> Result<Delivery, crate::model::EmitError> {
         if self.fail {
-            return Err("disk full".into());
+            return Err(crate::model::EmitError::StorageFailed("disk full".into()));
         }
         self.events.borrow_mut().push(event.clone());
         Ok(Delivery::Queued)
@@ -109,8 +109,8 @@ pub struct Doubles {
 }
 
 impl Doubles {
-    pub fn ports(&self) -> Ports<'_> {
-        Ports { transport: &self.saas, clock: &self.clock, entropy: &self.entropy, events: &self.sink }
+    pub fn caps(&self) -> Capabilities<'_> {
+        Capabilities { transport: &self.saas, clock: &self.clock, entropy: &self.entropy, events: &self.sink }
     }
 }
 

@@ -5,9 +5,9 @@ use serde_json::{Value, json};
 
 use crate::config::TrackerBinding;
 use crate::error::{ErrorKind, OriginError, Result};
-use crate::model::Candidate;
-use crate::ports::{Clock, HttpResponse, Transport, TransportError};
-use crate::wire::{self, BindAnswer, Call, ErrorEnvelope, SearchAnswer};
+use crate::model::OriginCandidate;
+use crate::capabilities::{Clock, HttpResponse, Transport, TransportError};
+use crate::wire::{self, BindAnswer, Endpoint, ErrorEnvelope, SearchAnswer};
 
 /// How long a call may take in all, and how long to wait on a 429 that names no delay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,9 +19,9 @@ pub struct RetryPolicy {
 }
 
 /// A search completes within 10 s (NFR-001).
-pub const SEARCH_POLICY: RetryPolicy = RetryPolicy { overall_ms: 10_000, default_retry_after_ms: 5_000 };
+pub const SEARCH_POLICY: RetryPolicy = RetryPolicy { overall_ms: 10_000, default_retry_after_ms: wire::DEFAULT_RETRY_AFTER_MS };
 /// A bind gets the deployed client's 30 s.
-pub const BIND_POLICY: RetryPolicy = RetryPolicy { overall_ms: 30_000, default_retry_after_ms: 5_000 };
+pub const BIND_POLICY: RetryPolicy = RetryPolicy { overall_ms: 30_000, default_retry_after_ms: wire::DEFAULT_RETRY_AFTER_MS };
 
 /// The client-level dependency boundary for the control plane.
 pub struct SaasTrackerClient<'a> {
@@ -66,7 +66,7 @@ impl<'a> SaasTrackerClient<'a> {
             body.insert("query_text".into(), text.into());
         }
         body.insert("limit".into(), query.limit.into());
-        let response = self.post(Call::Search, wire::SEARCH_PATH, &Value::Object(body), &[], binding, SEARCH_POLICY)?;
+        let response = self.post(Endpoint::Search, wire::SEARCH_PATH, &Value::Object(body), &[], binding, SEARCH_POLICY)?;
         wire::parse_search(&response.body)
     }
 
@@ -75,7 +75,7 @@ impl<'a> SaasTrackerClient<'a> {
         &self,
         binding: &TrackerBinding,
         mission: &MissionRef<'_>,
-        candidate: &Candidate,
+        candidate: &OriginCandidate,
         idempotency_key: &str,
     ) -> Result<BindAnswer> {
         let mut body = binding.scope_fields();
@@ -92,15 +92,15 @@ impl<'a> SaasTrackerClient<'a> {
         if let Value::Object(fields) = fields {
             body.extend(fields);
         }
-        let headers = [("Idempotency-Key".to_string(), idempotency_key.to_string())];
-        let response = self.post(Call::Bind, wire::BIND_PATH, &Value::Object(body), &headers, binding, BIND_POLICY)?;
+        let headers = [(wire::IDEMPOTENCY_HEADER.to_string(), idempotency_key.to_string())];
+        let response = self.post(Endpoint::Bind, wire::BIND_PATH, &Value::Object(body), &headers, binding, BIND_POLICY)?;
         wire::parse_bind(&response.body)
     }
 
     /// POSTs `body`, retrying 429s while the policy's bound allows.
     fn post(
         &self,
-        call: Call,
+        endpoint: Endpoint,
         path: &str,
         body: &Value,
         headers: &[(String, String)],
@@ -137,7 +137,7 @@ impl<'a> SaasTrackerClient<'a> {
                     }
                     self.clock.sleep_ms(wait_ms);
                 }
-                status => return Err(wire::map_error(call, status, &response.body, &binding.provider, binding.label())),
+                status => return Err(wire::map_error(endpoint, status, &response.body, &binding.provider, binding.label())),
             }
         }
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use common::*;
 use kitty_origin_host::Error;
-use kitty_origin_host::sink::MemorySink;
+use kitty_origin_host::events::MemorySink;
 use kitty_origin_host::types::{MatchType, OriginError};
 use serde_json::json;
 
@@ -275,7 +275,7 @@ fn the_guest_sees_the_saas_url_and_never_the_token() {
     assert!(!format!("{:?}", h.runtime.guest_env()).contains(TOKEN));
 }
 
-fn limited(limits: kitty_origin_host::CallLimits, egress: kitty_origin_host::egress::EgressLimits, respond: impl FnMut(&Wire) -> (u16, String) + Send + 'static) -> Harness {
+fn limited(limits: kitty_origin_host::CallLimits, egress: kitty_origin_host::egress::EgressLimits, respond: impl FnMut(&RecordedRequest) -> (u16, String) + Send + 'static) -> Harness {
     let saas = StubSaas::new(respond);
     let sink = Arc::new(MemorySink::default());
     let mut caps = capabilities(&saas, &sink, true);

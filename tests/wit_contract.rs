@@ -51,7 +51,7 @@ fn every_item_of_the_contract_has_a_doc_comment() {
 
 #[test]
 fn the_built_component_exports_and_imports_the_contract() {
-    let wasm = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/wasm32-wasip2/release/spec_kitty_origin.wasm");
+    let wasm = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../wasm32-wasip2/release/spec_kitty_origin.wasm");
     assert!(wasm.is_file(), "{} is missing: run `make build` first", wasm.display());
     let built = wasm_tools_wit(&wasm);
     let source = wasm_tools_wit(&Path::new(env!("CARGO_MANIFEST_DIR")).join("wit"));

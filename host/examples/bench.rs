@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kitty_origin_host::devsaas::{DevSaas, DevSaasConfig};
+use kitty_origin_dev_saas::{DevSaas, DevSaasConfig};
 use kitty_origin_host::egress::NetworkUpstream;
 use kitty_origin_host::outbox::Outbox;
 use kitty_origin_host::{Capabilities, Credentials, Runtime, SaasAccess, SaasOrigin};

@@ -28,22 +28,32 @@
 //! ```
 
 pub mod bindings;
+pub mod cache;
+pub mod capabilities;
 pub mod credentials;
-pub mod devsaas;
 pub mod egress;
+mod engine;
 pub mod error;
-pub mod http_client;
+pub mod events;
+mod instance;
+pub mod origin;
 pub mod outbox;
+pub mod repo_root;
 pub mod runtime;
-pub mod sink;
-mod state;
 
-pub use bindings::types;
-pub use credentials::{Credentials, SaasAccess, SaasOrigin};
+/// The records of the WIT `types` interface (one definition, shared with the guest).
+pub use spec_kitty_origin::model as types;
+/// The control plane's wire format (paths, headers, limits, event fields).
+pub use spec_kitty_origin::wire;
+
+pub use cache::CacheOutcome;
+pub use capabilities::{CallLimits, Capabilities};
+pub use credentials::{Credentials, SaasAccess};
 pub use error::Error;
-pub use runtime::{CacheOutcome, CallLimits, Capabilities, Runtime};
+pub use origin::SaasOrigin;
+pub use runtime::Runtime;
 
-/// Names the state directory.
+/// Names the state directory (outbox, compiled-component cache, credentials).
 pub const HOME_VAR: &str = "KITTY_ORIGIN_HOME";
 
 /// Where the host keeps its state (outbox, compiled-component cache,

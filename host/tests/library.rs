@@ -10,10 +10,10 @@ use events::event;
 use std::sync::{Arc, Mutex};
 
 use common::{LINEAR, wasm_path};
-use kitty_origin_host::devsaas::{DevSaas, DevSaasConfig, Fault};
+use kitty_origin_dev_saas::{DevSaas, DevSaasConfig, Fault};
 use kitty_origin_host::egress::{EgressHooks, EgressLimits, EgressPolicy, NetworkUpstream, SendFuture, Upstream, full_body};
 use kitty_origin_host::outbox::Outbox;
-use kitty_origin_host::sink::{Delivery, EventSink};
+use kitty_origin_host::events::{Delivery, EventSink};
 use kitty_origin_host::types::{MatchType, OriginCandidate};
 use kitty_origin_host::{CacheOutcome, Capabilities, Credentials, Runtime, SaasAccess, SaasOrigin};
 use wasmtime_wasi_http::WasiHttpHooks;
@@ -123,7 +123,7 @@ fn invalid_events_are_refused_before_storage() {
     let mut bad_id = event(2);
     bad_id.event_id = "not-a-ulid".into();
     for bad in [no_title, bad_id] {
-        assert!(matches!(outbox.emit(&bad), Err(kitty_origin_host::sink::EmitError::InvalidEvent(_))));
+        assert!(matches!(outbox.emit(&bad), Err(kitty_origin_host::events::EmitError::InvalidEvent(_))));
     }
     assert!(outbox.is_empty().unwrap());
 }
@@ -151,7 +151,7 @@ fn the_compiled_component_is_cached_across_runtimes() {
     let capabilities = || Capabilities {
         saas: access("http://127.0.0.1:9"),
         upstream: Arc::new(NetworkUpstream),
-        events: Arc::new(kitty_origin_host::sink::MemorySink::default()),
+        events: Arc::new(kitty_origin_host::events::MemorySink::default()),
         egress_limits: EgressLimits::default(),
         call_limits: Default::default(),
     };

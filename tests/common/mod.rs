@@ -9,14 +9,20 @@ use std::sync::{Arc, Mutex};
 
 use http_body_util::BodyExt;
 use kitty_origin_host::egress::{EgressLimits, SendFuture, Upstream, full_body};
-use kitty_origin_host::sink::MemorySink;
+use kitty_origin_host::events::MemorySink;
 use kitty_origin_host::types::{MatchType, OriginCandidate};
 use kitty_origin_host::{CallLimits, Capabilities, Credentials, Runtime, SaasAccess, SaasOrigin};
 use serde_json::Value;
 
-/// The component `make build` produces.
+/// The component `make build` produces, wherever the target directory is
+/// (`CARGO_TARGET_DIR` included): the test binary's `CARGO_TARGET_TMPDIR` is `<target>/tmp`.
 pub fn wasm_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/wasm32-wasip2/release/spec_kitty_origin.wasm")
+    target_dir().join("wasm32-wasip2/release/spec_kitty_origin.wasm")
+}
+
+/// The cargo target directory of this build.
+pub fn target_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("CARGO_TARGET_TMPDIR is <target>/tmp").to_path_buf()
 }
 
 /// The token the host holds; the guest must never see it.
@@ -28,7 +34,7 @@ pub const LINEAR_CONFIG: &str = "tracker:\n  provider: linear\n  project_slug: a
 
 /// A request as the stub control plane saw it.
 #[derive(Debug, Clone)]
-pub struct Wire {
+pub struct RecordedRequest {
     pub method: String,
     pub uri: String,
     pub path: String,
@@ -36,22 +42,22 @@ pub struct Wire {
     pub body: Value,
 }
 
-type Responder = Box<dyn FnMut(&Wire) -> (u16, String) + Send>;
+type Responder = Box<dyn FnMut(&RecordedRequest) -> (u16, String) + Send>;
 
 /// The control plane, answered in process.
 #[derive(Clone)]
 pub struct StubSaas {
     respond: Arc<Mutex<Responder>>,
-    seen: Arc<Mutex<Vec<Wire>>>,
+    seen: Arc<Mutex<Vec<RecordedRequest>>>,
 }
 
 impl StubSaas {
-    pub fn new(respond: impl FnMut(&Wire) -> (u16, String) + Send + 'static) -> Self {
+    pub fn new(respond: impl FnMut(&RecordedRequest) -> (u16, String) + Send + 'static) -> Self {
         Self { respond: Arc::new(Mutex::new(Box::new(respond))), seen: Arc::default() }
     }
 
     /// Every request received.
-    pub fn seen(&self) -> Vec<Wire> {
+    pub fn seen(&self) -> Vec<RecordedRequest> {
         self.seen.lock().unwrap().clone()
     }
 }
@@ -62,7 +68,7 @@ impl Upstream for StubSaas {
         Box::pin(async move {
             let (parts, body) = request.into_parts();
             let bytes = body.collect().await?.to_bytes();
-            let wire = Wire {
+            let wire = RecordedRequest {
                 method: parts.method.to_string(),
                 uri: parts.uri.to_string(),
                 path: parts.uri.path().to_string(),
@@ -126,12 +132,12 @@ pub fn runtime(capabilities: Capabilities) -> Runtime {
         "the component {} is missing: build it first with `make build` (cargo build --release --target wasm32-wasip2 -p spec-kitty-origin)",
         wasm.display()
     );
-    let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/component-test-cache");
+    let cache = target_dir().join("component-test-cache");
     Runtime::new(&wasm, Some(&cache), capabilities).expect("the component loads")
 }
 
 /// A harness whose repo is bound with `config` (none: unbound).
-pub fn harness_with(config: Option<&str>, sink: MemorySink, respond: impl FnMut(&Wire) -> (u16, String) + Send + 'static) -> Harness {
+pub fn harness_with(config: Option<&str>, sink: MemorySink, respond: impl FnMut(&RecordedRequest) -> (u16, String) + Send + 'static) -> Harness {
     let saas = StubSaas::new(respond);
     let sink = Arc::new(sink);
     let runtime = runtime(capabilities(&saas, &sink, true));
@@ -143,7 +149,7 @@ pub fn harness_with(config: Option<&str>, sink: MemorySink, respond: impl FnMut(
 }
 
 /// A harness over a linear-bound repo.
-pub fn harness(respond: impl FnMut(&Wire) -> (u16, String) + Send + 'static) -> Harness {
+pub fn harness(respond: impl FnMut(&RecordedRequest) -> (u16, String) + Send + 'static) -> Harness {
     harness_with(Some(LINEAR_CONFIG), MemorySink::default(), respond)
 }
 
@@ -153,7 +159,7 @@ pub const SEARCH_ANSWER: &str = r#"{"candidates":[{"external_issue_id":"uuid-123
 pub const BIND_ANSWER: &str = r#"{"origin_link_id":"link-1","bound_at":"2026-04-01T12:00:00Z"}"#;
 
 /// A stub that answers searches with `SEARCH_ANSWER` and binds with `BIND_ANSWER`.
-pub fn happy(wire: &Wire) -> (u16, String) {
+pub fn happy(wire: &RecordedRequest) -> (u16, String) {
     if wire.path.ends_with("/issue-search/") { (200, SEARCH_ANSWER.into()) } else { (200, BIND_ANSWER.into()) }
 }
 

@@ -1,6 +1,6 @@
 //! A valid `MissionOriginBound` event numbered `n`, for outbox tests and the bench.
 
-use kitty_origin_host::sink::Event;
+use kitty_origin_host::events::Event;
 
 /// Event `n` of mission `NNN-x`, ticket `WEB-n`, with a fresh ULID.
 pub fn event(n: usize) -> Event {

@@ -1,4 +1,4 @@
-//! `kitty-origin` end to end against `kitty-origin dev-saas` on loopback:
+//! `kitty-origin` end to end against the dev control plane on loopback:
 //! the six scenarios, every error class with its message and exit status,
 //! the outbox across an outage and a restart, and the compiled-component cache.
 
@@ -17,7 +17,7 @@ fn keys(value: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn scenario_1_text_search_prints_the_search_origin_result() {
-    let saas = DevSaasProcess::start(&[]);
+    let saas = DevSaasServer::start(&[]);
     let s = Scratch::new(Some(LINEAR));
     let out = s.run(Some(&saas.url), &["--json", "search", "--text", "Clerk auth"]).ok_json();
     assert_eq!(keys(&out), ["candidates", "provider", "query_used", "resource_id", "resource_type"]);
@@ -34,7 +34,7 @@ fn scenario_1_text_search_prints_the_search_origin_result() {
 
 #[test]
 fn scenario_2_key_search_is_exact_and_case_insensitive() {
-    let saas = DevSaasProcess::start(&[]);
+    let saas = DevSaasServer::start(&[]);
     let s = Scratch::new(Some(JIRA));
     let out = s.run(Some(&saas.url), &["--json", "search", "--key", "iam-42", "--text", "ignored"]).ok_json();
     assert_eq!(out["query_used"], "iam-42");
@@ -46,7 +46,7 @@ fn scenario_2_key_search_is_exact_and_case_insensitive() {
 
 #[test]
 fn scenario_3_no_match_is_an_empty_list_and_a_hint() {
-    let saas = DevSaasProcess::start(&[]);
+    let saas = DevSaasServer::start(&[]);
     let s = Scratch::new(Some(LINEAR));
     let out = s.run(Some(&saas.url), &["--json", "search", "--text", "quantum teleporter"]).ok_json();
     assert_eq!(out["candidates"], json!([]));
@@ -56,7 +56,7 @@ fn scenario_3_no_match_is_an_empty_list_and_a_hint() {
 
 #[test]
 fn scenario_4_missing_user_link_sends_the_developer_to_the_dashboard() {
-    let saas = DevSaasProcess::start(&["--fail-search", "user-link"]);
+    let saas = DevSaasServer::start(&["--fail-search", "user-link"]);
     let s = Scratch::new(Some(LINEAR));
     let err = s.run(Some(&saas.url), &["--json", "search", "--text", "Clerk"]).assert_error(1, "user_link_required");
     assert_eq!(err["error"]["user_action_required"], true);
@@ -65,7 +65,7 @@ fn scenario_4_missing_user_link_sends_the_developer_to_the_dashboard() {
 
 #[test]
 fn scenario_5_start_writes_the_mission_and_its_origin() {
-    let saas = DevSaasProcess::start(&[]);
+    let saas = DevSaasServer::start(&[]);
     let s = Scratch::new(Some(LINEAR));
     let out = s.run(Some(&saas.url), &["--json", "start", "--key", "WEB-123", "--yes"]).ok_json();
     assert_eq!(keys(&out), ["event_emitted", "feature_dir", "feature_slug", "origin_ticket"]);
@@ -90,7 +90,7 @@ fn scenario_5_start_writes_the_mission_and_its_origin() {
 
 #[test]
 fn scenario_6_no_tracker_binding() {
-    let saas = DevSaasProcess::start(&[]);
+    let saas = DevSaasServer::start(&[]);
     let s = Scratch::new(None);
     let err = s.run(Some(&saas.url), &["--json", "search", "--text", "x"]).assert_error(1, "no_tracker_binding");
     assert_eq!(err["error"]["message"], "No tracker bound. Run spec-kitty tracker bind first.");
@@ -108,7 +108,7 @@ fn every_control_plane_error_reaches_the_user() {
         (vec!["--fail-search", "rate-limit", "--retry-after", "30"], "rate_limited"),
         (vec!["--fail-search", "server-error"], "control_plane_unreachable"),
     ] {
-        let saas = DevSaasProcess::start(&flags);
+        let saas = DevSaasServer::start(&flags);
         let s = Scratch::new(Some(LINEAR));
         s.run(Some(&saas.url), &["--json", "search", "--text", "Clerk"]).assert_error(1, code);
     }
@@ -116,7 +116,7 @@ fn every_control_plane_error_reaches_the_user() {
 
 #[test]
 fn a_short_rate_limit_is_waited_out() {
-    let saas = DevSaasProcess::start(&["--fail-search", "rate-limit", "--retry-after", "1", "--fail-times", "1"]);
+    let saas = DevSaasServer::start(&["--fail-search", "rate-limit", "--retry-after", "1", "--fail-times", "1"]);
     let s = Scratch::new(Some(LINEAR));
     let out = s.run(Some(&saas.url), &["--json", "search", "--key", "WEB-123"]).ok_json();
     assert_eq!(out["candidates"][0]["external_issue_key"], "WEB-123");
@@ -124,14 +124,14 @@ fn a_short_rate_limit_is_waited_out() {
 
 #[test]
 fn a_slow_control_plane_times_out_after_ten_seconds() {
-    let saas = DevSaasProcess::start(&["--delay-ms", "15000"]);
+    let saas = DevSaasServer::start(&["--delay-ms", "15000"]);
     let s = Scratch::new(Some(LINEAR));
     s.run(Some(&saas.url), &["--json", "search", "--key", "WEB-123"]).assert_error(1, "timed_out");
 }
 
 #[test]
 fn local_and_configuration_errors() {
-    let saas = DevSaasProcess::start(&[]);
+    let saas = DevSaasServer::start(&[]);
     let dead = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", listener.local_addr().unwrap())
@@ -154,7 +154,7 @@ fn local_and_configuration_errors() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let saas = DevSaasProcess::start(&[]);
+    let saas = DevSaasServer::start(&[]);
     let s = Scratch::new(Some(LINEAR));
     s.run(Some(&saas.url), &["--json", "start"]).assert_error(2, "usage");
     s.run(Some(&saas.url), &["--json", "start", "--text", "Clerk", "--yes"]).assert_error(2, "usage");
@@ -165,7 +165,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn confirmation_is_always_required() {
-    let saas = DevSaasProcess::start(&[]);
+    let saas = DevSaasServer::start(&[]);
     let s = Scratch::new(Some(LINEAR));
     let err = s.run(Some(&saas.url), &["--json", "start", "--key", "WEB-123"]).assert_error(2, "confirmation_required");
     assert!(err["error"]["message"].as_str().unwrap().contains("--yes"));
@@ -176,7 +176,7 @@ fn confirmation_is_always_required() {
 
 #[test]
 fn the_developer_confirms_on_the_terminal_even_a_single_exact_match() {
-    let saas = DevSaasProcess::start(&[]);
+    let saas = DevSaasServer::start(&[]);
     let s = Scratch::new(Some(LINEAR));
     let declined = s.run_on_terminal(&saas.url, &["start", "--key", "WEB-123"], "n\n");
     assert_eq!(declined.code, 1, "{declined:?}");
@@ -196,7 +196,7 @@ fn the_developer_confirms_on_the_terminal_even_a_single_exact_match() {
 
 #[test]
 fn bind_an_existing_mission_rebind_and_conflict() {
-    let saas = DevSaasProcess::start(&[]);
+    let saas = DevSaasServer::start(&[]);
     let s = Scratch::new(Some(LINEAR));
     s.write("kitty-specs/007-login/meta.json", "{\"mission_id\": \"01JQ0000000000000000000007\", \"mission_slug\": \"007-login\", \"friendly_name\": \"Login\"}\n");
     let out = s.run(Some(&saas.url), &["--json", "bind", "--mission", "kitty-specs/007-login", "--key", "WEB-121", "--yes"]).ok_json();
@@ -214,7 +214,7 @@ fn bind_an_existing_mission_rebind_and_conflict() {
 
 #[test]
 fn a_control_plane_conflict_on_start_keeps_the_mission_and_says_how_to_retry() {
-    let saas = DevSaasProcess::start(&["--fail-bind", "conflict"]);
+    let saas = DevSaasServer::start(&["--fail-bind", "conflict"]);
     let s = Scratch::new(Some(LINEAR));
     let err = s.run(Some(&saas.url), &["--json", "start", "--key", "WEB-123", "--yes"]).assert_error(1, "origin_conflict");
     let message = err["error"]["message"].as_str().unwrap();
@@ -225,7 +225,7 @@ fn a_control_plane_conflict_on_start_keeps_the_mission_and_says_how_to_retry() {
 
 #[test]
 fn the_outbox_survives_an_outage_and_a_restart_and_flush_is_idempotent() {
-    let down = DevSaasProcess::start(&["--fail-events", "server-error"]);
+    let down = DevSaasServer::start(&["--fail-events", "server-error"]);
     let s = Scratch::new(Some(LINEAR));
     let out = s.run(Some(&down.url), &["start", "--key", "WEB-123", "--yes"]);
     assert_eq!(out.code, 0, "{out:?}");
@@ -250,7 +250,7 @@ fn the_outbox_survives_an_outage_and_a_restart_and_flush_is_idempotent() {
     s.run(Some(&dead), &["--json", "events", "flush"]).assert_error(1, "control_plane_unreachable");
     assert_eq!(s.run(None, &["--json", "events", "list"]).ok_json()["events"].as_array().unwrap().len(), 1);
 
-    let up = DevSaasProcess::start(&[]);
+    let up = DevSaasServer::start(&[]);
     let flushed = s.run(Some(&up.url), &["--json", "events", "flush"]).ok_json();
     assert_eq!(flushed, json!({"delivered": 1, "remaining": 0}));
     assert_eq!(s.run(Some(&up.url), &["--json", "events", "flush"]).ok_json(), json!({"delivered": 0, "remaining": 0}));
@@ -259,7 +259,7 @@ fn the_outbox_survives_an_outage_and_a_restart_and_flush_is_idempotent() {
 
 #[test]
 fn a_second_process_uses_the_compiled_component_cache() {
-    let saas = DevSaasProcess::start(&[]);
+    let saas = DevSaasServer::start(&[]);
     let s = Scratch::new(Some(LINEAR));
     s.run(Some(&saas.url), &["--json", "search", "--key", "WEB-123"]).ok_json();
     let cache = s.home.path().join("cache");
@@ -273,7 +273,7 @@ fn a_second_process_uses_the_compiled_component_cache() {
 }
 
 #[test]
-fn dev_saas_serves_a_fixtures_file_and_refuses_a_bad_one() {
+fn a_fixtures_file_serves_other_projects() {
     let dir = tempfile::tempdir().unwrap();
     let fixtures = dir.path().join("fixtures.json");
     std::fs::write(
@@ -283,16 +283,10 @@ fn dev_saas_serves_a_fixtures_file_and_refuses_a_bad_one() {
                          "status": "To Do", "url": "https://acme.atlassian.net/browse/OPS-1", "body": "They expire in May."}]}]}"#,
     )
     .unwrap();
-    let saas = DevSaasProcess::start(&["--fixtures", fixtures.to_str().unwrap()]);
+    let saas = DevSaasServer::start(&["--fixtures", fixtures.to_str().unwrap()]);
     let s = Scratch::new(Some("tracker:\n  provider: jira\n  project_slug: ops\n"));
     let out = s.run(Some(&saas.url), &["--json", "search", "--text", "TLS certificates"]).ok_json();
     assert_eq!(out["candidates"][0]["external_issue_key"], "OPS-1");
     assert_eq!(out["resource_id"], "99");
 
-    std::fs::write(&fixtures, "{not json").unwrap();
-    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_kitty-origin"))
-        .args(["--json", "dev-saas", "--addr", "127.0.0.1:0", "--fixtures", fixtures.to_str().unwrap()])
-        .output()
-        .unwrap();
-    Run::from(bad).assert_error(2, "invalid_fixtures");
 }

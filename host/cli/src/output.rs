@@ -1,19 +1,24 @@
-//! What the command line prints: the spec's result shapes as JSON, or text.
+//! What the command line prints. `--json` is the spec's result shapes,
+//! serialized from the records themselves; the text form is for people.
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
-use kitty_origin_host::types::{MatchType, MissionFromTicketResult, OriginCandidate, OriginTicket, SearchOriginResult};
+use kitty_origin_host::types::{MatchType, OriginCandidate, OriginTicket, SearchOriginResult};
 
-/// A candidate in the spec's `OriginCandidate` shape.
-pub fn candidate_json(c: &OriginCandidate) -> Value {
-    json!({
-        "external_issue_id": c.external_issue_id,
-        "external_issue_key": c.external_issue_key,
-        "title": c.title,
-        "status": c.status,
-        "url": c.url,
-        "match_type": match_type(c.match_type),
-    })
+/// What a command prints on success: JSON for `--json`, text otherwise.
+pub struct CommandOutput {
+    /// The `--json` shape.
+    pub json: Value,
+    /// The text.
+    pub text: String,
+}
+
+impl CommandOutput {
+    /// `value` serialized for `--json`, with `text` for people.
+    pub fn new(value: &impl Serialize, text: String) -> Self {
+        Self { json: serde_json::to_value(value).unwrap_or(Value::Null), text }
+    }
 }
 
 /// `exact` or `text`.
@@ -24,46 +29,19 @@ pub fn match_type(m: MatchType) -> &'static str {
     }
 }
 
-/// The spec's `SearchOriginResult`.
-pub fn search_json(r: &SearchOriginResult) -> Value {
-    json!({
-        "candidates": r.candidates.iter().map(candidate_json).collect::<Vec<_>>(),
-        "provider": r.provider,
-        "resource_type": r.resource_type,
-        "resource_id": r.resource_id,
-        "query_used": r.query_used,
-    })
-}
-
-/// The `origin_ticket` block.
-pub fn ticket_json(t: &OriginTicket) -> Value {
-    json!({
-        "provider": t.provider,
-        "resource_type": t.resource_type,
-        "resource_id": t.resource_id,
-        "external_issue_id": t.external_issue_id,
-        "external_issue_key": t.external_issue_key,
-        "external_issue_url": t.external_issue_url,
-        "title": t.title,
-    })
-}
-
-/// The spec's `MissionFromTicketResult`.
-pub fn start_json(r: &MissionFromTicketResult) -> Value {
-    json!({
-        "feature_dir": r.feature_dir,
-        "feature_slug": r.feature_slug,
-        "origin_ticket": ticket_json(&r.origin_ticket),
-        "event_emitted": r.event_emitted,
-    })
-}
-
 /// The candidates as a numbered list.
 pub fn candidates_text(candidates: &[OriginCandidate]) -> String {
     let mut out = String::new();
     for (i, c) in candidates.iter().enumerate() {
         let status = if c.status.is_empty() { String::new() } else { format!("  [{}]", c.status) };
-        out.push_str(&format!("  {:>2}. {}  {}{status}  ({})\n      {}\n", i + 1, c.external_issue_key, c.title, match_type(c.match_type), c.url));
+        out.push_str(&format!(
+            "  {:>2}. {}  {}{status}  ({})\n      {}\n",
+            i + 1,
+            c.external_issue_key,
+            c.title,
+            match_type(c.match_type),
+            c.url
+        ));
     }
     out
 }

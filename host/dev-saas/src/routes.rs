@@ -1,158 +1,22 @@
-//! `dev-saas`: a local stand-in of the Spec Kitty control plane that speaks
-//! `saas-wire.md` on loopback, for the demo, the tests, and rehearsing errors.
-
-mod faults;
-mod fixtures;
+//! The endpoints of `saas-wire.md`: authentication, injected faults, issue
+//! search over the fixtures, mission-origin binds, and the events batch.
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use serde_json::{Value, json};
+use spec_kitty_origin::wire::{
+    AUTHORIZATION_HEADER, BIND_PATH, EVENTS_BATCH_PATH, MAX_EVENTS_PER_BATCH, MAX_SEARCH_LIMIT, SEARCH_PATH, TEAM_HEADER,
+};
 
-pub use faults::{Fault, Faults};
-pub use fixtures::{Fixtures, Project, Ticket};
+use crate::{DevSaasConfig, Project, Recorded, ServerState, Shared, Ticket};
 
-/// How the dev control plane behaves.
-#[derive(Debug, Clone)]
-pub struct DevSaasConfig {
-    /// The bearer token it accepts.
-    pub token: String,
-    /// The team slug it expects in `X-Team-Slug`.
-    pub team_slug: String,
-    /// Its tickets.
-    pub fixtures: Fixtures,
-    /// Injected failures.
-    pub faults: Faults,
-}
-
-impl DevSaasConfig {
-    /// The built-in fixtures, no faults, the given token, team `acme`.
-    pub fn new(token: &str) -> Self {
-        Self { token: token.into(), team_slug: "acme".into(), fixtures: Fixtures::built_in(), faults: Faults::default() }
-    }
-}
-
-/// A request as the dev control plane received it.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    /// `POST`, ...
-    pub method: String,
-    /// The path.
-    pub path: String,
-    /// Headers, names lower-cased.
-    pub headers: HashMap<String, String>,
-    /// The body as JSON (gunzipped when sent gzip); `Null` when not JSON.
-    pub body: Value,
-}
-
-/// What the server remembers.
-#[derive(Default)]
-struct ServerState {
-    requests: Vec<Recorded>,
-    /// mission (id or slug) -> (external_issue_id, origin_link_id, bound_at)
-    links: HashMap<String, (String, String, String)>,
-    events: Vec<Value>,
-    faults_served: u32,
-}
-
-/// A running dev control plane.
-pub struct DevSaas {
-    addr: SocketAddr,
-    state: Arc<Mutex<ServerState>>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl DevSaas {
-    /// Starts serving on `addr` (port 0 picks a free one) in a background thread.
-    pub fn start(addr: SocketAddr, config: DevSaasConfig) -> std::io::Result<Self> {
-        let listener = std::net::TcpListener::bind(addr)?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
-        let state = Arc::new(Mutex::new(ServerState::default()));
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let shared = (Arc::new(config), state.clone());
-        let thread = std::thread::spawn(move || runtime.block_on(serve(listener, shared, rx)));
-        Ok(Self { addr, state, shutdown: Some(tx), thread: Some(thread) })
-    }
-
-    /// The base URL to put in `SPEC_KITTY_SAAS_URL`.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// The bound address.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Every request received so far.
-    pub fn requests(&self) -> Vec<Recorded> {
-        self.state.lock().map(|s| s.requests.clone()).unwrap_or_default()
-    }
-
-    /// Every event accepted so far (duplicates once).
-    pub fn events(&self) -> Vec<Value> {
-        self.state.lock().map(|s| s.events.clone()).unwrap_or_default()
-    }
-
-    /// Stops serving and waits for the server thread.
-    pub fn stop(mut self) {
-        self.shut();
-    }
-
-    /// Blocks until the server stops (it never does by itself).
-    pub fn wait(mut self) {
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-
-    fn shut(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for DevSaas {
-    fn drop(&mut self) {
-        self.shut();
-    }
-}
-
-type Shared = (Arc<DevSaasConfig>, Arc<Mutex<ServerState>>);
-
-async fn serve(listener: std::net::TcpListener, shared: Shared, mut stop: tokio::sync::oneshot::Receiver<()>) {
-    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
-    loop {
-        tokio::select! {
-            _ = &mut stop => return,
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let shared = shared.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| handle(req, shared.clone()));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        }
-    }
-}
-
-async fn handle(req: Request<Incoming>, (config, state): Shared) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+/// Answers one request, and records it.
+pub(crate) async fn handle(req: Request<Incoming>, (config, state): Shared) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let headers: HashMap<String, String> =
@@ -204,16 +68,16 @@ fn route(
     if method != "POST" {
         return error(405, "method_not_allowed", "Only POST is served", false);
     }
-    if headers.get("authorization").map(String::as_str) != Some(format!("Bearer {}", config.token).as_str()) {
+    if headers.get(AUTHORIZATION_HEADER).map(String::as_str) != Some(format!("Bearer {}", config.token).as_str()) {
         return error(401, "unauthenticated", "Missing or invalid bearer token", false);
     }
-    if headers.get("x-team-slug") != Some(&config.team_slug) {
+    if headers.get(TEAM_HEADER) != Some(&config.team_slug) {
         return error(403, "team_mismatch", "X-Team-Slug does not name your team", false);
     }
     let fault = match path {
-        "/api/v1/tracker/issue-search/" => config.faults.search,
-        "/api/v1/tracker/mission-origin/bind/" => config.faults.bind,
-        "/api/v1/events/batch/" => config.faults.events,
+        SEARCH_PATH => config.faults.search,
+        BIND_PATH => config.faults.bind,
+        EVENTS_BATCH_PATH => config.faults.events,
         _ => return error(404, "not_found", "No such endpoint", false),
     };
     if let Some(fault) = fault
@@ -223,8 +87,8 @@ fn route(
         return fault.answer(config.faults.retry_after);
     }
     match path {
-        "/api/v1/tracker/issue-search/" => search(config, body),
-        "/api/v1/tracker/mission-origin/bind/" => bind(config, state, body),
+        SEARCH_PATH => search(config, body),
+        BIND_PATH => bind(config, state, body),
         _ => events(state, body),
     }
 }
@@ -247,8 +111,8 @@ fn search(config: &DevSaasConfig, body: &Value) -> (u16, Value) {
         Err(answer) => return answer,
     };
     let limit = match body["limit"].as_u64() {
-        Some(limit @ 1..=100) => limit as usize,
-        _ => return error(422, "invalid_limit", "limit: must be an integer between 1 and 100", false),
+        Some(limit) if (1..=u64::from(MAX_SEARCH_LIMIT)).contains(&limit) => usize::try_from(limit).unwrap_or(usize::MAX),
+        _ => return error(422, "invalid_limit", &format!("limit: must be an integer between 1 and {MAX_SEARCH_LIMIT}"), false),
     };
     let candidate = |t: &Ticket, match_type: &str| {
         json!({"external_issue_id": t.external_issue_id, "external_issue_key": t.external_issue_key, "title": t.title,
@@ -291,7 +155,7 @@ fn events(state: &mut ServerState, body: &Value) -> (u16, Value) {
     let Some(batch) = body["events"].as_array() else {
         return error(400, "invalid_batch", "Body must be gzip JSON {\"events\": [...]}", false);
     };
-    if batch.len() > 1000 {
+    if batch.len() > MAX_EVENTS_PER_BATCH {
         return error(413, "batch_too_large", "At most 1000 events per batch", false);
     }
     let mut results = Vec::new();
@@ -312,5 +176,5 @@ fn events(state: &mut ServerState, body: &Value) -> (u16, Value) {
 
 fn chrono_now() -> String {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    spec_kitty_origin::ports::iso_utc(secs * 1000)
+    spec_kitty_origin::capabilities::iso_utc(secs * 1000)
 }

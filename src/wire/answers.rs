@@ -1,20 +1,15 @@
-//! The control plane's wire format (`saas-wire.md`): paths, response parsing,
-//! and the mapping of every error status to an `origin-error` case.
+//! Reading the control plane's answers: the 200 bodies of search and bind,
+//! and every error status mapped to its `origin-error` case.
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{ErrorKind, OriginError, Result};
-use crate::model::{Candidate, MatchType};
+use crate::model::{OriginCandidate, MatchType};
 
-/// Issue search endpoint.
-pub const SEARCH_PATH: &str = "/api/v1/tracker/issue-search/";
-/// Mission-origin bind endpoint.
-pub const BIND_PATH: &str = "/api/v1/tracker/mission-origin/bind/";
-
-/// Which call a response belongs to; some statuses mean different things.
+/// Which endpoint an answer came from; some statuses mean different things.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Call {
+pub enum Endpoint {
     /// `search_issues`.
     Search,
     /// `bind_mission_origin`.
@@ -54,7 +49,7 @@ impl ErrorEnvelope {
 }
 
 /// Maps a non-2xx, non-429 answer to its `origin-error`.
-pub fn map_error(call: Call, status: u16, body: &[u8], provider: &str, project: &str) -> OriginError {
+pub fn map_error(endpoint: Endpoint, status: u16, body: &[u8], provider: &str, project: &str) -> OriginError {
     let envelope = ErrorEnvelope::parse(body);
     let said = envelope.message_or_status(status);
     let (kind, message) = match status {
@@ -76,7 +71,7 @@ pub fn map_error(call: Call, status: u16, body: &[u8], provider: &str, project: 
                  Map a Jira project or Linear team to it in the Spec Kitty SaaS dashboard, then retry."
             ),
         ),
-        409 if call == Call::Bind => (
+        409 if endpoint == Endpoint::Bind => (
             ErrorKind::OriginConflict,
             format!(
                 "A different origin ticket is already bound to this mission on the control plane ({said}). \
@@ -127,7 +122,7 @@ struct WireCandidate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchAnswer {
     /// The candidates, by relevance.
-    pub candidates: Vec<Candidate>,
+    pub candidates: Vec<OriginCandidate>,
     /// `linear_team` / `jira_project` when sent.
     pub resource_type: Option<String>,
     /// The scoping resource when sent.
@@ -140,7 +135,7 @@ pub fn parse_search(body: &[u8]) -> Result<SearchAnswer> {
     let candidates = response
         .candidates
         .into_iter()
-        .map(|c| Candidate {
+        .map(|c| OriginCandidate {
             external_issue_id: c.external_issue_id,
             external_issue_key: c.external_issue_key,
             title: c.title,
@@ -183,36 +178,36 @@ pub fn to_body(value: &Value) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    fn kind(call: Call, status: u16, body: &str) -> ErrorKind {
-        map_error(call, status, body.as_bytes(), "linear", "acme-web").kind
+    fn kind(endpoint: Endpoint, status: u16, body: &str) -> ErrorKind {
+        map_error(endpoint, status, body.as_bytes(), "linear", "acme-web").kind()
     }
 
     #[test]
     fn every_row_of_the_error_tables_has_its_own_case() {
         let link = r#"{"error_code":"user_link_missing","user_action_required":true,"message":"No linked Linear account"}"#;
-        assert_eq!(kind(Call::Search, 401, link), ErrorKind::UserLinkRequired);
-        assert_eq!(kind(Call::Search, 403, link), ErrorKind::UserLinkRequired);
-        assert_eq!(kind(Call::Bind, 403, link), ErrorKind::UserLinkRequired);
-        assert_eq!(kind(Call::Search, 401, "{}"), ErrorKind::AuthenticationFailed);
-        assert_eq!(kind(Call::Bind, 403, "not json"), ErrorKind::AuthenticationFailed);
-        assert_eq!(kind(Call::Search, 404, "{}"), ErrorKind::NoResourceMapping);
-        assert_eq!(kind(Call::Search, 422, r#"{"message":"limit: must be <= 100"}"#), ErrorKind::InvalidQuery);
-        assert_eq!(kind(Call::Bind, 409, "{}"), ErrorKind::OriginConflict);
-        assert_eq!(kind(Call::Search, 409, "{}"), ErrorKind::UnexpectedResponse);
-        assert_eq!(kind(Call::Search, 500, "{}"), ErrorKind::ControlPlaneUnreachable);
-        assert_eq!(kind(Call::Bind, 503, "<html>"), ErrorKind::ControlPlaneUnreachable);
-        assert_eq!(kind(Call::Search, 418, "{}"), ErrorKind::UnexpectedResponse);
+        assert_eq!(kind(Endpoint::Search, 401, link), ErrorKind::UserLinkRequired);
+        assert_eq!(kind(Endpoint::Search, 403, link), ErrorKind::UserLinkRequired);
+        assert_eq!(kind(Endpoint::Bind, 403, link), ErrorKind::UserLinkRequired);
+        assert_eq!(kind(Endpoint::Search, 401, "{}"), ErrorKind::AuthenticationFailed);
+        assert_eq!(kind(Endpoint::Bind, 403, "not json"), ErrorKind::AuthenticationFailed);
+        assert_eq!(kind(Endpoint::Search, 404, "{}"), ErrorKind::NoResourceMapping);
+        assert_eq!(kind(Endpoint::Search, 422, r#"{"message":"limit: must be <= 100"}"#), ErrorKind::InvalidQuery);
+        assert_eq!(kind(Endpoint::Bind, 409, "{}"), ErrorKind::OriginConflict);
+        assert_eq!(kind(Endpoint::Search, 409, "{}"), ErrorKind::UnexpectedResponse);
+        assert_eq!(kind(Endpoint::Search, 500, "{}"), ErrorKind::ControlPlaneUnreachable);
+        assert_eq!(kind(Endpoint::Bind, 503, "<html>"), ErrorKind::ControlPlaneUnreachable);
+        assert_eq!(kind(Endpoint::Search, 418, "{}"), ErrorKind::UnexpectedResponse);
     }
 
     #[test]
     fn messages_say_what_to_do_and_quote_the_server() {
         let link = r#"{"user_action_required":true,"message":"No linked Linear account"}"#;
-        let err = map_error(Call::Search, 403, link.as_bytes(), "linear", "acme-web");
-        assert!(err.message.contains("dashboard") && err.message.contains("No linked Linear account"), "{}", err.message);
-        let err = map_error(Call::Search, 404, b"", "linear", "acme-web");
-        assert!(err.message.starts_with("No resource mapping found for project 'acme-web' (HTTP 404)"), "{}", err.message);
-        let err = map_error(Call::Search, 422, br#"{"message":"limit: must be <= 100"}"#, "linear", "acme-web");
-        assert!(err.message.contains("limit: must be <= 100"), "{}", err.message);
+        let err = map_error(Endpoint::Search, 403, link.as_bytes(), "linear", "acme-web");
+        assert!(err.message().contains("dashboard") && err.message().contains("No linked Linear account"), "{}", err.message());
+        let err = map_error(Endpoint::Search, 404, b"", "linear", "acme-web");
+        assert!(err.message().starts_with("No resource mapping found for project 'acme-web' (HTTP 404)"), "{}", err.message());
+        let err = map_error(Endpoint::Search, 422, br#"{"message":"limit: must be <= 100"}"#, "linear", "acme-web");
+        assert!(err.message().contains("limit: must be <= 100"), "{}", err.message());
     }
 
     #[test]
@@ -226,8 +221,8 @@ mod tests {
         assert_eq!(answer.candidates[1].status, "");
         assert_eq!(answer.candidates[1].body, None);
         assert_eq!(answer.resource_id.as_deref(), Some("team-1"));
-        assert_eq!(parse_search(b"{\"candidates\":[{}]}").unwrap_err().kind, ErrorKind::UnexpectedResponse);
-        assert_eq!(parse_search(b"<html>").unwrap_err().kind, ErrorKind::UnexpectedResponse);
-        assert_eq!(parse_bind(b"{}").unwrap_err().kind, ErrorKind::UnexpectedResponse);
+        assert_eq!(parse_search(b"{\"candidates\":[{}]}").unwrap_err().kind(), ErrorKind::UnexpectedResponse);
+        assert_eq!(parse_search(b"<html>").unwrap_err().kind(), ErrorKind::UnexpectedResponse);
+        assert_eq!(parse_bind(b"{}").unwrap_err().kind(), ErrorKind::UnexpectedResponse);
     }
 }

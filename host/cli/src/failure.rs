@@ -1,6 +1,7 @@
 //! A command's failure: a code, a message, whether the user must act, an exit status.
 
 use kitty_origin_host::Error;
+use serde::Serialize;
 
 /// Exit status of usage errors.
 pub const EXIT_USAGE: u8 = 2;
@@ -8,7 +9,7 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_FAILURE: u8 = 1;
 
 /// Why a command failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Failure {
     /// Stable machine code.
     pub code: String,
@@ -17,6 +18,7 @@ pub struct Failure {
     /// Whether the developer must act first.
     pub user_action_required: bool,
     /// The process exit status.
+    #[serde(skip)]
     pub exit: u8,
 }
 
@@ -33,7 +35,7 @@ impl Failure {
 
     /// The `{"error": {...}}` shape of `--json`.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::json!({"error": {"code": self.code, "message": self.message, "user_action_required": self.user_action_required}})
+        serde_json::json!({ "error": self })
     }
 }
 

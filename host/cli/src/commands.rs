@@ -1,37 +1,31 @@
 //! What each subcommand does.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
-use kitty_origin_host::devsaas::{DevSaas, DevSaasConfig, Faults, Fixtures};
 use kitty_origin_host::egress::NetworkUpstream;
 use kitty_origin_host::outbox::Outbox;
-use kitty_origin_host::types::OriginCandidate;
+use kitty_origin_host::repo_root::repo_root_for_mission;
+use kitty_origin_host::types::{OriginCandidate, OriginTicket, Routing};
+use kitty_origin_host::wire::DEFAULT_SEARCH_LIMIT;
 use kitty_origin_host::{Capabilities, Runtime, SaasAccess, state_dir};
 
-use super::args::{BindArgs, Cli, DevSaasArgs, EventsCommand, SearchArgs, StartArgs};
-use super::confirm::{self, Mode};
-use super::failure::Failure;
-use super::output;
+use crate::args::{BindArgs, Cli, EventsCommand, SearchArgs, StartArgs};
+use crate::confirm::{self, Mode};
+use crate::failure::Failure;
+use crate::output::{self, CommandOutput};
 
 /// The component's file name.
 const COMPONENT_FILE: &str = "spec_kitty_origin.wasm";
 /// Names the component to run.
 const COMPONENT_VAR: &str = "KITTY_ORIGIN_COMPONENT";
 
-/// What a command prints on success: JSON for `--json`, text otherwise.
-pub struct Printed {
-    /// The `--json` shape.
-    pub json: Value,
-    /// The text.
-    pub text: String,
-}
-
 /// Where the component is: `--component`, `$KITTY_ORIGIN_COMPONENT`, next to
-/// the binary, or in the build tree beside it (`target/wasm32-wasip2/release`).
+/// the binary, or in the build tree beside it (`<target>/wasm32-wasip2/release`,
+/// wherever `CARGO_TARGET_DIR` put `<target>`).
 fn component_path(cli: &Cli) -> PathBuf {
     if let Some(path) = cli.component.clone().or_else(|| std::env::var_os(COMPONENT_VAR).map(PathBuf::from)) {
         return path;
@@ -68,22 +62,22 @@ fn runtime(cli: &Cli) -> Result<(Runtime, Arc<Outbox>), Failure> {
 }
 
 /// `search`.
-pub fn search(cli: &Cli, args: &SearchArgs) -> Result<Printed, Failure> {
+pub fn search(cli: &Cli, args: &SearchArgs) -> Result<CommandOutput, Failure> {
     let (runtime, _) = runtime(cli)?;
     let result = runtime.search_origin_candidates(&cli.repo, args.text.as_deref(), args.key.as_deref(), args.limit)?;
-    Ok(Printed { json: output::search_json(&result), text: output::search_text(&result) })
+    Ok(CommandOutput::new(&result, output::search_text(&result)))
 }
 
 /// Searches and has the developer confirm one candidate; returns it with its routing context.
-fn confirmed(runtime: &Runtime, repo: &Path, key: Option<&str>, text: Option<&str>, yes: bool) -> Result<(OriginCandidate, [String; 3]), Failure> {
-    let found = runtime.search_origin_candidates(repo, text, key, 10)?;
+fn confirmed(runtime: &Runtime, repo: &Path, key: Option<&str>, text: Option<&str>, yes: bool) -> Result<(OriginCandidate, Routing), Failure> {
+    let found = runtime.search_origin_candidates(repo, text, key, DEFAULT_SEARCH_LIMIT)?;
     let mode = if yes { Mode::PreConfirmedKey } else { Mode::Ask };
     let chosen = confirm::confirm(&found.candidates, key, mode)?;
-    Ok((chosen, [found.provider, found.resource_type, found.resource_id]))
+    Ok((chosen, Routing { provider: found.provider, resource_type: found.resource_type, resource_id: found.resource_id }))
 }
 
 /// `start`.
-pub fn start(cli: &Cli, args: &StartArgs) -> Result<Printed, Failure> {
+pub fn start(cli: &Cli, args: &StartArgs) -> Result<CommandOutput, Failure> {
     if args.yes && args.key.is_none() {
         return Err(Failure::usage(
             "usage",
@@ -91,9 +85,15 @@ pub fn start(cli: &Cli, args: &StartArgs) -> Result<Printed, Failure> {
         ));
     }
     let (runtime, outbox) = runtime(cli)?;
-    let (candidate, [provider, resource_type, resource_id]) =
-        confirmed(&runtime, &cli.repo, args.key.as_deref(), args.text.as_deref(), args.yes)?;
-    let result = runtime.start_mission_from_ticket(&cli.repo, &candidate, &provider, &resource_type, &resource_id, &args.mission_type)?;
+    let (candidate, routing) = confirmed(&runtime, &cli.repo, args.key.as_deref(), args.text.as_deref(), args.yes)?;
+    let result = runtime.start_mission_from_ticket(
+        &cli.repo,
+        &candidate,
+        &routing.provider,
+        &routing.resource_type,
+        &routing.resource_id,
+        &args.mission_type,
+    )?;
     let text = format!(
         "Mission {} created at {}\n{}{}",
         result.feature_slug,
@@ -101,29 +101,49 @@ pub fn start(cli: &Cli, args: &StartArgs) -> Result<Printed, Failure> {
         output::ticket_text(&result.origin_ticket),
         output::event_text(result.event_emitted, outbox.len().unwrap_or(0))
     );
-    Ok(Printed { json: output::start_json(&result), text })
+    Ok(CommandOutput::new(&result, text))
+}
+
+/// The `--json` shape of `bind`: the updated metadata as JSON, not as text.
+#[derive(Serialize)]
+struct BindOutput<'a> {
+    metadata: Value,
+    origin_ticket: &'a OriginTicket,
+    event_emitted: bool,
 }
 
 /// `bind`.
-pub fn bind(cli: &Cli, args: &BindArgs) -> Result<Printed, Failure> {
+pub fn bind(cli: &Cli, args: &BindArgs) -> Result<CommandOutput, Failure> {
     let (runtime, outbox) = runtime(cli)?;
     let mission = if args.mission.is_absolute() { args.mission.clone() } else { cli.repo.join(&args.mission) };
-    let repo = kitty_origin_host::runtime::repo_root_for(&mission);
-    let (candidate, [provider, resource_type, resource_id]) = confirmed(&runtime, &repo, Some(&args.key), None, args.yes)?;
-    let result = runtime.bind_mission_origin(&mission, &candidate, &provider, &resource_type, &resource_id)?;
-    let metadata: Value = serde_json::from_str(&result.metadata_json).unwrap_or(Value::Null);
+    let repo = repo_root_for_mission(&mission);
+    let (candidate, routing) = confirmed(&runtime, &repo, Some(&args.key), None, args.yes)?;
+    let result = runtime.bind_mission_origin(&mission, &candidate, &routing.provider, &routing.resource_type, &routing.resource_id)?;
     let text = format!(
         "Mission {} bound.\n{}{}",
         mission.display(),
         output::ticket_text(&result.origin_ticket),
         output::event_text(result.event_emitted, outbox.len().unwrap_or(0))
     );
-    let json = json!({"metadata": metadata, "origin_ticket": output::ticket_json(&result.origin_ticket), "event_emitted": result.event_emitted});
-    Ok(Printed { json, text })
+    let shape = BindOutput {
+        metadata: serde_json::from_str(&result.metadata_json).unwrap_or(Value::Null),
+        origin_ticket: &result.origin_ticket,
+        event_emitted: result.event_emitted,
+    };
+    Ok(CommandOutput::new(&shape, text))
+}
+
+/// One waiting event, as `events list --json` shows it.
+#[derive(Serialize)]
+struct QueuedOutput<'a> {
+    seq: i64,
+    envelope: &'a Value,
+    attempts: i64,
+    last_error: &'a Option<String>,
 }
 
 /// `events list` and `events flush`.
-pub fn events(command: &EventsCommand, json_mode: bool) -> Result<Printed, Failure> {
+pub fn events(command: &EventsCommand, json_mode: bool) -> Result<CommandOutput, Failure> {
     let outbox = open_outbox(saas_access()?)?;
     match command {
         EventsCommand::List => {
@@ -141,11 +161,11 @@ pub fn events(command: &EventsCommand, json_mode: bool) -> Result<Printed, Failu
                     q.last_error.as_ref().map(|m| format!(" last_error={m:?}")).unwrap_or_default()
                 ));
             }
-            let events: Vec<Value> = waiting
+            let events: Vec<QueuedOutput> = waiting
                 .iter()
-                .map(|q| json!({"seq": q.seq, "envelope": q.envelope, "attempts": q.attempts, "last_error": q.last_error}))
+                .map(|q| QueuedOutput { seq: q.seq, envelope: &q.envelope, attempts: q.attempts, last_error: &q.last_error })
                 .collect();
-            Ok(Printed { json: json!({"events": events}), text })
+            Ok(CommandOutput::new(&serde_json::json!({ "events": events }), text))
         }
         EventsCommand::Flush => {
             let mut progress = |done: usize, total: usize| {
@@ -154,38 +174,14 @@ pub fn events(command: &EventsCommand, json_mode: bool) -> Result<Printed, Failu
                 }
             };
             let report = outbox.flush(&mut progress).map_err(|m| {
-                Failure::new("control_plane_unreachable", format!("Could not deliver the outbox: {m}. Retry `kitty-origin events flush` when the control plane is reachable."), false)
+                Failure::new(
+                    "control_plane_unreachable",
+                    format!("Could not deliver the outbox: {m}. Retry `kitty-origin events flush` when the control plane is reachable."),
+                    false,
+                )
             })?;
             let text = format!("{} event(s) delivered, {} waiting.\n", report.delivered, report.remaining);
-            Ok(Printed { json: json!({"delivered": report.delivered, "remaining": report.remaining}), text })
+            Ok(CommandOutput::new(&serde_json::json!({"delivered": report.delivered, "remaining": report.remaining}), text))
         }
     }
-}
-
-/// `dev-saas`: serves until the process is stopped.
-pub fn dev_saas(args: &DevSaasArgs) -> Result<Printed, Failure> {
-    let fixtures = match &args.fixtures {
-        Some(path) => Fixtures::load(path).map_err(|m| Failure::usage("invalid_fixtures", m))?,
-        None => Fixtures::built_in(),
-    };
-    let token = args.token.clone().unwrap_or_else(|| format!("dev-{}", ulid::Ulid::new().to_string().to_lowercase()));
-    let faults = Faults {
-        search: args.fail_search,
-        bind: args.fail_bind,
-        events: args.fail_events,
-        times: args.fail_times,
-        retry_after: args.retry_after,
-        delay: std::time::Duration::from_millis(args.delay_ms),
-    };
-    let config = DevSaasConfig { token: token.clone(), team_slug: args.team.clone(), fixtures, faults };
-    let server = DevSaas::start(args.addr, config)
-        .map_err(|e| Failure::new("address_unavailable", format!("Cannot listen on {}: {e}. Pick another --addr.", args.addr), true))?;
-    let mut out = std::io::stdout();
-    let _ = writeln!(out, "dev-saas: the Spec Kitty control plane stand-in is listening on {}", server.url());
-    let _ = writeln!(out, "export SPEC_KITTY_SAAS_URL={}", server.url());
-    let _ = writeln!(out, "export SPEC_KITTY_TOKEN={token}");
-    let _ = writeln!(out, "export SPEC_KITTY_TEAM_SLUG={}", args.team);
-    let _ = out.flush();
-    server.wait();
-    Ok(Printed { json: Value::Null, text: String::new() })
 }

@@ -1,5 +1,8 @@
-//! The guest's capabilities as small traits: the WASI adapters implement them
-//! on wasm32, test doubles implement them natively (success criterion 6).
+//! The guest's capabilities as small traits: the WASI adapters of
+//! `bindings` implement them on wasm32, the doubles of `testing` natively
+//! (success criterion 6). The host grants the same set under the same name.
+
+pub use crate::model::{Delivery, EmitError, Event};
 
 /// A response from the control plane.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,47 +57,15 @@ pub trait Entropy {
     fn random_u128(&self) -> u128;
 }
 
-/// An event as handed to the host's sink.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event {
-    /// ULID.
-    pub event_id: String,
-    /// `MissionOriginBound`.
-    pub event_type: String,
-    /// The mission's ULID (its slug when it has none).
-    pub aggregate_id: String,
-    /// `Mission`.
-    pub aggregate_type: String,
-    /// Payload schema version.
-    pub schema_version: String,
-    /// The payload as JSON text.
-    pub payload_json: String,
-    /// ISO-8601 UTC.
-    pub timestamp: String,
-    /// The bound Spec Kitty project.
-    pub project_slug: Option<String>,
-    /// The bind's idempotency key.
-    pub correlation_id: Option<String>,
-}
-
-/// Whether the sink delivered the event now or stored it for later.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Delivery {
-    /// Acknowledged by the control plane.
-    Delivered,
-    /// Stored durably for later delivery.
-    Queued,
-}
-
 /// The host's event sink (the `events` import).
 pub trait EventSink {
     /// Hand over `event`; an error means it was not accepted.
-    fn emit(&self, event: &Event) -> Result<Delivery, String>;
+    fn emit(&self, event: &Event) -> Result<Delivery, EmitError>;
 }
 
 /// Everything a service method may use.
 #[derive(Clone, Copy)]
-pub struct Ports<'a> {
+pub struct Capabilities<'a> {
     /// HTTP to the control plane.
     pub transport: &'a dyn Transport,
     /// Time.
@@ -105,7 +76,7 @@ pub struct Ports<'a> {
     pub events: &'a dyn EventSink,
 }
 
-impl Ports<'_> {
+impl Capabilities<'_> {
     /// A new ULID from the clock and entropy.
     pub fn new_ulid(&self) -> String {
         ulid::Ulid::from_parts(self.clock.unix_ms(), self.entropy.random_u128()).to_string()

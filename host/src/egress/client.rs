@@ -5,21 +5,28 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
+use spec_kitty_origin::wire::MAX_RESPONSE_BYTES;
 use wasmtime_wasi_http::RequestOptions;
 
 use crate::credentials::{Credentials, SaasOrigin};
 use crate::egress::{add_credentials, full_body};
 
-/// An answer: status and body.
+/// The control plane's answer to one of the host's requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
+pub struct HttpAnswer {
     /// HTTP status.
     pub status: u16,
-    /// Body bytes.
+    /// Body bytes (at most [`MAX_RESPONSE_BYTES`]).
     pub body: Bytes,
 }
 
-/// POSTs `body` to `path` on `origin` as `credentials`, within `timeout`.
+/// POSTs `body` to `path` on `origin` as `credentials`; the whole exchange
+/// (connect, headers, body) ends within `timeout`.
+///
+/// # Errors
+///
+/// A message naming what failed: the connection, the timeout, or an answer
+/// larger than [`MAX_RESPONSE_BYTES`].
 pub fn post(
     origin: &SaasOrigin,
     credentials: &Credentials,
@@ -27,7 +34,7 @@ pub fn post(
     headers: &[(&str, &str)],
     body: Vec<u8>,
     timeout: Duration,
-) -> Result<Answer, String> {
+) -> Result<HttpAnswer, String> {
     let mut request = http::Request::post(origin.url(path)).header(http::header::CONTENT_LENGTH, body.len());
     for (name, value) in headers {
         request = request.header(*name, *value);
@@ -40,13 +47,13 @@ pub fn post(
             let (response, io) = wasmtime_wasi_http::default_send_request(request, Some(options)).await.map_err(|e| format!("{e:?}"))?;
             let driver = tokio::spawn(io);
             let status = response.status().as_u16();
-            let body = Limited::new(response.into_body(), 16 * 1024 * 1024)
+            let body = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
                 .collect()
                 .await
                 .map_err(|e| format!("reading the answer failed: {e}"))?
                 .to_bytes();
             driver.abort();
-            Ok(Answer { status, body })
+            Ok(HttpAnswer { status, body })
         };
         tokio::time::timeout(timeout, exchange).await.map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
     })

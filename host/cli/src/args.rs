@@ -1,10 +1,9 @@
 //! The command line's grammar.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use kitty_origin_host::devsaas::Fault;
+use kitty_origin_host::wire::DEFAULT_SEARCH_LIMIT;
 
 /// Start Spec Kitty missions from Jira or Linear tickets, through the Spec Kitty control plane.
 #[derive(Debug, Parser)]
@@ -35,8 +34,6 @@ pub enum Command {
     /// The outbox of MissionOriginBound events.
     #[command(subcommand)]
     Events(EventsCommand),
-    /// Run a local stand-in of the Spec Kitty control plane (for demos and tests).
-    DevSaas(DevSaasArgs),
 }
 
 /// `search`.
@@ -49,7 +46,7 @@ pub struct SearchArgs {
     #[arg(long, value_name = "KEY")]
     pub key: Option<String>,
     /// Most candidates to return (1-100).
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_SEARCH_LIMIT, value_name = "N")]
     pub limit: u32,
 }
 
@@ -92,39 +89,4 @@ pub enum EventsCommand {
     List,
     /// Deliver the waiting events now.
     Flush,
-}
-
-/// `dev-saas`.
-#[derive(Debug, Args)]
-pub struct DevSaasArgs {
-    /// Where to listen (port 0: any free port).
-    #[arg(long, default_value = "127.0.0.1:8787")]
-    pub addr: SocketAddr,
-    /// Fixtures file (JSON, the shape of the built-in ones).
-    #[arg(long, value_name = "FILE")]
-    pub fixtures: Option<PathBuf>,
-    /// The bearer token to accept (default: a new random one).
-    #[arg(long)]
-    pub token: Option<String>,
-    /// The team slug to expect.
-    #[arg(long, default_value = "acme")]
-    pub team: String,
-    /// Answer issue searches with this failure.
-    #[arg(long, value_enum, value_name = "FAULT")]
-    pub fail_search: Option<Fault>,
-    /// Answer binds with this failure.
-    #[arg(long, value_enum, value_name = "FAULT")]
-    pub fail_bind: Option<Fault>,
-    /// Answer event batches with this failure.
-    #[arg(long, value_enum, value_name = "FAULT")]
-    pub fail_events: Option<Fault>,
-    /// Fail only the first N faulty requests.
-    #[arg(long, value_name = "N")]
-    pub fail_times: Option<u32>,
-    /// retry_after_seconds sent with rate-limit answers.
-    #[arg(long, value_name = "SECONDS")]
-    pub retry_after: Option<f64>,
-    /// Delay every answer by this many milliseconds.
-    #[arg(long, default_value_t = 0, value_name = "MS")]
-    pub delay_ms: u64,
 }

@@ -4,8 +4,8 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use kitty_origin_host::types::{MatchType, OriginCandidate};
 
-use super::failure::Failure;
-use super::output;
+use crate::failure::Failure;
+use crate::output;
 
 /// How the choice is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,11 +2,17 @@
 
 use std::sync::Mutex;
 
-pub use crate::bindings::events::{Delivery, EmitError, Event};
+pub use spec_kitty_origin::model::{Delivery, EmitError, Event};
 
-/// Receives the guest's events. The reference host's is the durable [`crate::outbox::Outbox`].
+/// Receives the guest's events. The reference host's is the durable
+/// [`crate::outbox::Outbox`]; implement it to route events elsewhere.
 pub trait EventSink: Send + Sync {
     /// Accepts `event`: delivered now, queued durably, or refused.
+    ///
+    /// # Errors
+    ///
+    /// `invalid-event` for an incomplete envelope, `storage-failed` when the
+    /// event could not be kept: the guest then reports `event_emitted = false`.
     fn emit(&self, event: &Event) -> Result<Delivery, EmitError>;
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 /// A failure the dev control plane can answer with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     /// 403 with `user_action_required`: no linked tracker account (Scenario 4).
     UserLink,
@@ -24,6 +24,17 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// Every fault with its command-line name.
+    pub const ALL: [(&'static str, Fault); 7] = [
+        ("user-link", Fault::UserLink),
+        ("expired-session", Fault::ExpiredSession),
+        ("no-mapping", Fault::NoMapping),
+        ("invalid-query", Fault::InvalidQuery),
+        ("rate-limit", Fault::RateLimit),
+        ("conflict", Fault::Conflict),
+        ("server-error", Fault::ServerError),
+    ];
+
     /// The status and error envelope of this fault.
     pub fn answer(self, retry_after: Option<f64>) -> (u16, Value) {
         let envelope = |status: u16, code: &str, category: &str, message: &str, user_action: bool, retryable: bool| {
@@ -47,6 +58,17 @@ impl Fault {
             Fault::Conflict => envelope(409, "origin_conflict", "conflict", "A different origin is already bound to this mission", false, false),
             Fault::ServerError => envelope(503, "unavailable", "server", "Service unavailable", false, true),
         }
+    }
+}
+
+impl std::str::FromStr for Fault {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        Fault::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f).ok_or_else(|| {
+            let names: Vec<&str> = Fault::ALL.iter().map(|(n, _)| *n).collect();
+            format!("unknown fault {name:?}; one of: {}", names.join(", "))
+        })
     }
 }
 

@@ -1,0 +1,69 @@
+//! `kitty-origin`: start Spec Kitty missions from Jira or Linear tickets.
+
+mod args;
+mod commands;
+mod confirm;
+mod failure;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ContextKind;
+
+use args::{Cli, Command};
+use failure::Failure;
+
+/// The `--json` usage error of a command line clap refused: its kind and
+/// the argument and value it names, from clap's structured context.
+fn usage_failure(err: &clap::Error) -> Failure {
+    let mut message = err.kind().as_str().unwrap_or("invalid command line").to_string();
+    let named = [ContextKind::InvalidArg, ContextKind::InvalidSubcommand, ContextKind::InvalidValue]
+        .into_iter()
+        .filter_map(|kind| err.get(kind).map(ToString::to_string))
+        .filter(|value| !value.is_empty())
+        .collect::<Vec<_>>();
+    if !named.is_empty() {
+        message.push_str(&format!(": {}", named.join(" ")));
+    }
+    Failure::usage("usage", format!("{message}. Run kitty-origin --help for the usage."))
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let wants_json = std::env::args().any(|a| a == "--json");
+            if wants_json && err.use_stderr() {
+                let failure = usage_failure(&err);
+                println!("{}", failure.json());
+                eprintln!("kitty-origin: {}", failure.message);
+                return ExitCode::from(failure.exit);
+            }
+            err.exit();
+        }
+    };
+    let outcome = match &cli.command {
+        Command::Search(args) => commands::search(&cli, args),
+        Command::Start(args) => commands::start(&cli, args),
+        Command::Bind(args) => commands::bind(&cli, args),
+        Command::Events(command) => commands::events(command, cli.json),
+    };
+    match outcome {
+        Ok(output) => {
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&output.json).unwrap_or_default());
+            } else {
+                print!("{}", output.text);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            if cli.json {
+                println!("{}", failure.json());
+            }
+            eprintln!("kitty-origin: {}", failure.message);
+            ExitCode::from(failure.exit)
+        }
+    }
+}

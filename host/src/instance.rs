@@ -1,0 +1,84 @@
+//! One call's `Store`: WASI with the repo root as the only preopen, the
+//! control plane's URL as the only environment variable, wasi:http behind the
+//! egress hooks, the event sink, and the memory and time limits.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use spec_kitty_origin::model::{Delivery, EmitError, Event};
+use wasmtime::component::ResourceTable;
+use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::bindings::events;
+use crate::capabilities::Capabilities;
+use crate::egress::{EgressHooks, EgressPolicy};
+use crate::engine::deadline_ticks;
+use crate::error::Error;
+use crate::events::EventSink;
+use crate::repo_root::guest_path;
+
+/// Everything a call's guest can reach.
+pub struct CallState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    http: WasiHttpCtx,
+    hooks: EgressHooks,
+    events: Arc<dyn EventSink>,
+    limits: StoreLimits,
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for CallState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
+    }
+}
+
+impl crate::bindings::wit_types::Host for CallState {}
+
+impl events::Host for CallState {
+    fn emit(&mut self, event: Event) -> Result<Delivery, EmitError> {
+        self.events.emit(&event)
+    }
+}
+
+/// A fresh store for one call in `repo_root`: nothing leaks between calls.
+///
+/// The repo root is preopened read-write at its own absolute path, so paths
+/// mean the same inside and outside; sockets and name lookups are off (the
+/// guest's only network is wasi:http through the hooks).
+pub fn new_store(
+    engine: &wasmtime::Engine,
+    repo_root: &Path,
+    capabilities: &Capabilities,
+    policy: &Arc<EgressPolicy>,
+) -> Result<Store<CallState>, Error> {
+    let mut wasi = WasiCtx::builder();
+    wasi.preopened_dir(repo_root, guest_path(repo_root)?, FsPerms::ReadWrite)
+        .map_err(Error::component("preopen the repo root"))?;
+    wasi.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
+    for (key, value) in capabilities.guest_env() {
+        wasi.env(key, value);
+    }
+    let limits = capabilities.call_limits;
+    let state = CallState {
+        wasi: wasi.build(),
+        table: ResourceTable::new(),
+        http: WasiHttpCtx::new(),
+        hooks: EgressHooks { policy: policy.clone(), upstream: capabilities.upstream.clone() },
+        events: capabilities.events.clone(),
+        // 16 instances: the component's own core instances (it has a handful).
+        limits: StoreLimitsBuilder::new().memory_size(limits.memory_bytes).instances(16).build(),
+    };
+    let mut store = Store::new(engine, state);
+    store.limiter(|state| &mut state.limits);
+    store.set_epoch_deadline(deadline_ticks(limits.deadline));
+    Ok(store)
+}
