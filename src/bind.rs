@@ -5,12 +5,12 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use crate::capabilities::Capabilities;
 use crate::config::{self, TrackerBinding};
 use crate::error::{ErrorKind, OriginError, Result};
 use crate::events;
 use crate::meta;
 use crate::model::{BindResult, OriginCandidate, OriginTicket, Routing};
-use crate::capabilities::Capabilities;
 use crate::tracker::{MissionRef, SaasTrackerClient};
 
 /// Checks a candidate and its routing context before anything is touched.
@@ -28,7 +28,10 @@ pub fn validate_routing(candidate: &OriginCandidate, provider: &str, resource_ty
     if !missing.is_empty() {
         return Err(OriginError::new(
             ErrorKind::InvalidCandidate,
-            format!("The candidate is incomplete: {} empty. Pass a candidate exactly as search_origin_candidates returned it.", missing.join(", ")),
+            format!(
+                "The candidate is incomplete: {} empty. Pass a candidate exactly as search_origin_candidates returned it.",
+                missing.join(", ")
+            ),
         ));
     }
     Ok(Routing { provider, resource_type: resource_type.trim().to_string(), resource_id: resource_id.trim().to_string() })
@@ -102,7 +105,9 @@ pub fn bind_mission_origin(
     // 2. The local record, through the canonical writer.
     meta::set_origin_ticket(&mut meta, &ticket);
     let written = meta::write_meta(feature_dir, &meta, caps.entropy.random_u128()).map_err(|err| {
-        err.prefixed("The control plane recorded the origin, but meta.json was not updated; retrying the bind is safe (same-origin no-op). ")
+        err.prefixed(
+            "The control plane recorded the origin, but meta.json was not updated; retrying the bind is safe (same-origin no-op). ",
+        )
     })?;
 
     // 3. Observational telemetry: never fails the bind.

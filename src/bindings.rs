@@ -53,10 +53,8 @@ fn base_url() -> Result<BaseUrl, TransportError> {
 }
 
 fn header_fields(headers: &[(String, String)]) -> Result<Fields, TransportError> {
-    let mut entries = vec![
-        ("content-type".to_string(), b"application/json".to_vec()),
-        ("accept".to_string(), b"application/json".to_vec()),
-    ];
+    let mut entries =
+        vec![("content-type".to_string(), b"application/json".to_vec()), ("accept".to_string(), b"application/json".to_vec())];
     entries.extend(headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.as_bytes().to_vec())));
     Fields::from_list(&entries).map_err(|err| TransportError::Denied(format!("header refused by the host: {err:?}")))
 }
@@ -64,9 +62,10 @@ fn header_fields(headers: &[(String, String)]) -> Result<Fields, TransportError>
 fn transport_error(code: ErrorCode) -> TransportError {
     match code {
         ErrorCode::HttpRequestDenied => TransportError::Denied("the request is not to the configured control plane".into()),
-        ErrorCode::ConnectionTimeout | ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout | ErrorCode::ConnectionWriteTimeout => {
-            TransportError::TimedOut(format!("{code:?}"))
-        }
+        ErrorCode::ConnectionTimeout
+        | ErrorCode::ConnectionReadTimeout
+        | ErrorCode::HttpResponseTimeout
+        | ErrorCode::ConnectionWriteTimeout => TransportError::TimedOut(format!("{code:?}")),
         ErrorCode::HttpResponseBodySize(limit) => {
             TransportError::TooLarge(format!("more than {} bytes", limit.map_or(MAX_RESPONSE_BYTES as u64, |l| l)))
         }
@@ -182,7 +181,10 @@ fn granted_repo_root(feature_dir: &Path) -> Result<PathBuf, OriginError> {
         .ok_or_else(|| {
             OriginError::new(
                 ErrorKind::Io,
-                format!("{} lies outside every directory this host granted. Pass a mission directory inside the repo.", feature_dir.display()),
+                format!(
+                    "{} lies outside every directory this host granted. Pass a mission directory inside the repo.",
+                    feature_dir.display()
+                ),
             )
         })
 }
@@ -197,7 +199,9 @@ impl Guest for Component {
         query_key: Option<String>,
         limit: u32,
     ) -> Result<SearchOriginResult, OriginError> {
-        with_caps(|caps| crate::search::search_origin_candidates(caps, Path::new(&repo_root), query_text.as_deref(), query_key.as_deref(), limit))
+        with_caps(|caps| {
+            crate::search::search_origin_candidates(caps, Path::new(&repo_root), query_text.as_deref(), query_key.as_deref(), limit)
+        })
     }
 
     fn bind_mission_origin(

@@ -32,13 +32,7 @@ pub enum TransportError {
 pub trait Transport {
     /// POST `body` (JSON) to `path` under the control plane's base URL, with
     /// extra `headers`, giving up after `timeout_ms`.
-    fn post_json(
-        &self,
-        path: &str,
-        headers: &[(String, String)],
-        body: &[u8],
-        timeout_ms: u64,
-    ) -> Result<HttpResponse, TransportError>;
+    fn post_json(&self, path: &str, headers: &[(String, String)], body: &[u8], timeout_ms: u64) -> Result<HttpResponse, TransportError>;
 }
 
 /// Time: a monotonic clock to bound calls, a sleep for retries, and UTC wall time.
@@ -91,7 +85,5 @@ impl Capabilities<'_> {
 /// `unix_ms` as ISO-8601 UTC with second precision.
 pub fn iso_utc(unix_ms: u64) -> String {
     let ms = i64::try_from(unix_ms).unwrap_or(i64::MAX);
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

@@ -132,10 +132,7 @@ mod tests {
             "agents:\n  available: [claude]\ntracker:\n  provider: linear\n  project_slug: acme-web\n  display_label: Acme\n  provider_context:\n    team: WEB\nvcs: git\n",
         )
         .unwrap();
-        assert_eq!(
-            binding,
-            TrackerBinding { provider: "linear".into(), project_slug: Some("acme-web".into()), binding_ref: None }
-        );
+        assert_eq!(binding, TrackerBinding { provider: "linear".into(), project_slug: Some("acme-web".into()), binding_ref: None });
         assert_eq!(serde_json::Value::Object(binding.scope_fields()), serde_json::json!({"project_slug": "acme-web"}));
     }
 

@@ -2,9 +2,9 @@
 
 use serde_json::json;
 
+use crate::capabilities::{Capabilities, Event};
 use crate::error::{ErrorKind, OriginError, Result};
 use crate::model::OriginTicket;
-use crate::capabilities::{Capabilities, Event};
 use crate::wire::{MISSION_AGGREGATE_TYPE, MISSION_ORIGIN_BOUND, MISSION_ORIGIN_BOUND_REQUIRED, MISSION_ORIGIN_BOUND_SCHEMA};
 
 /// What the event says about the binding.

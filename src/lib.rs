@@ -6,13 +6,13 @@
 //! Nothing here holds global state (NFR-002).
 
 pub mod bind;
+pub mod capabilities;
 pub mod config;
 pub mod error;
 pub mod events;
 pub mod meta;
 pub mod mission_dir;
 pub mod model;
-pub mod capabilities;
 pub mod search;
 pub mod slug;
 pub mod start;

@@ -62,9 +62,9 @@ fn invalid_meta(path: &Path, why: &str) -> OriginError {
 pub fn origin_ticket(meta: &Meta, feature_dir: &Path) -> Result<Option<OriginTicket>> {
     match meta.get(ORIGIN_KEY) {
         None | Some(Value::Null) => Ok(None),
-        Some(value) => serde_json::from_value(value.clone()).map(Some).map_err(|err| {
-            invalid_meta(&feature_dir.join(META_FILE), &format!("its origin_ticket block is incomplete ({err})"))
-        }),
+        Some(value) => serde_json::from_value(value.clone())
+            .map(Some)
+            .map_err(|err| invalid_meta(&feature_dir.join(META_FILE), &format!("its origin_ticket block is incomplete ({err})"))),
     }
 }
 

@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::error::{ErrorKind, OriginError, Result};
 use crate::capabilities::Capabilities;
+use crate::error::{ErrorKind, OriginError, Result};
 use crate::slug;
 
 /// The missions directory under the repo root.

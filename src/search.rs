@@ -2,10 +2,10 @@
 
 use std::path::Path;
 
+use crate::capabilities::Capabilities;
 use crate::config::{self, TrackerBinding};
 use crate::error::{ErrorKind, OriginError, Result};
 use crate::model::SearchOriginResult;
-use crate::capabilities::Capabilities;
 use crate::tracker::{SaasTrackerClient, SearchQuery};
 use crate::wire::MAX_SEARCH_LIMIT;
 

@@ -2,9 +2,9 @@
 
 use serde_json::json;
 
-use crate::error::ErrorKind;
-use crate::model::{OriginCandidate, MatchType, Routing};
 use crate::capabilities::TransportError;
+use crate::error::ErrorKind;
+use crate::model::{MatchType, OriginCandidate, Routing};
 use crate::testing::{Doubles, LINEAR_CONFIG, bound_repo, write};
 use crate::{bind, search, start};
 
@@ -39,7 +39,10 @@ fn scenario_1_text_search_returns_candidates_and_routing() {
     d.saas.push(200, SEARCH_OK);
     let result = search::search_origin_candidates(d.caps(), repo.path(), Some(" Clerk auth "), None, 10).unwrap();
     assert_eq!(result.candidates.len(), 2);
-    assert_eq!((result.provider.as_str(), result.resource_type.as_str(), result.resource_id.as_str()), ("linear", "linear_team", "team-uuid"));
+    assert_eq!(
+        (result.provider.as_str(), result.resource_type.as_str(), result.resource_id.as_str()),
+        ("linear", "linear_team", "team-uuid")
+    );
     assert_eq!(result.query_used, "Clerk auth");
     let sent = d.saas.sent.borrow();
     assert_eq!(sent[0].path, "/api/v1/tracker/issue-search/");
@@ -63,7 +66,14 @@ fn bad_queries_fail_before_any_request() {
     let repo = bound_repo(LINEAR_CONFIG);
     let d = Doubles::default();
     let long = "x".repeat(501);
-    for (text, key, limit) in [(None, None, 10), (Some("  "), Some(""), 10), (Some("a"), None, 0), (Some("a"), None, 101), (Some(long.as_str()), None, 10), (Some("a\u{7}"), None, 10)] {
+    for (text, key, limit) in [
+        (None, None, 10),
+        (Some("  "), Some(""), 10),
+        (Some("a"), None, 0),
+        (Some("a"), None, 101),
+        (Some(long.as_str()), None, 10),
+        (Some("a\u{7}"), None, 10),
+    ] {
         let err = search::search_origin_candidates(d.caps(), repo.path(), text, key, limit).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidQuery, "{text:?} {key:?} {limit}");
     }
@@ -191,7 +201,10 @@ fn a_failing_control_plane_leaves_meta_untouched() {
     }
     let d = Doubles::default();
     d.saas.push(409, "{}");
-    assert_eq!(bind::bind_mission_origin(d.caps(), repo.path(), &dir, &candidate(), &routing()).unwrap_err().kind(), ErrorKind::OriginConflict);
+    assert_eq!(
+        bind::bind_mission_origin(d.caps(), repo.path(), &dir, &candidate(), &routing()).unwrap_err().kind(),
+        ErrorKind::OriginConflict
+    );
 }
 
 #[test]
@@ -242,12 +255,21 @@ fn bind_refuses_bad_input_before_sending() {
     assert!(err.message().contains("external_issue_id, resource_id"), "{}", err.message());
     assert_eq!(bind::validate_routing(&candidate(), "github", "t", "r").unwrap_err().kind(), ErrorKind::UnsupportedProvider);
     let jira = Routing { provider: "jira".into(), ..routing() };
-    assert_eq!(bind::bind_mission_origin(d.caps(), repo.path(), &dir, &candidate(), &jira).unwrap_err().kind(), ErrorKind::InvalidCandidate);
+    assert_eq!(
+        bind::bind_mission_origin(d.caps(), repo.path(), &dir, &candidate(), &jira).unwrap_err().kind(),
+        ErrorKind::InvalidCandidate
+    );
     let missing = repo.path().join("kitty-specs/404-none");
-    assert_eq!(bind::bind_mission_origin(d.caps(), repo.path(), &missing, &candidate(), &routing()).unwrap_err().kind(), ErrorKind::InvalidMetadata);
+    assert_eq!(
+        bind::bind_mission_origin(d.caps(), repo.path(), &missing, &candidate(), &routing()).unwrap_err().kind(),
+        ErrorKind::InvalidMetadata
+    );
     write(repo.path(), "kitty-specs/002-bad/meta.json", "{not json");
     let bad = repo.path().join("kitty-specs/002-bad");
-    assert_eq!(bind::bind_mission_origin(d.caps(), repo.path(), &bad, &candidate(), &routing()).unwrap_err().kind(), ErrorKind::InvalidMetadata);
+    assert_eq!(
+        bind::bind_mission_origin(d.caps(), repo.path(), &bad, &candidate(), &routing()).unwrap_err().kind(),
+        ErrorKind::InvalidMetadata
+    );
     assert!(d.saas.sent.borrow().is_empty());
 }
 
@@ -304,9 +326,15 @@ fn a_failed_bind_keeps_the_mission_and_says_how_to_retry() {
 fn start_checks_its_input_before_creating_anything() {
     let repo = bound_repo(LINEAR_CONFIG);
     let d = Doubles::default();
-    assert_eq!(start::start_mission_from_ticket(d.caps(), repo.path(), &candidate(), &routing(), "Bad Type").unwrap_err().kind(), ErrorKind::InvalidCandidate);
+    assert_eq!(
+        start::start_mission_from_ticket(d.caps(), repo.path(), &candidate(), &routing(), "Bad Type").unwrap_err().kind(),
+        ErrorKind::InvalidCandidate
+    );
     let unbound = tempfile::tempdir().unwrap();
-    assert_eq!(start::start_mission_from_ticket(d.caps(), unbound.path(), &candidate(), &routing(), "software-dev").unwrap_err().kind(), ErrorKind::NoTrackerBinding);
+    assert_eq!(
+        start::start_mission_from_ticket(d.caps(), unbound.path(), &candidate(), &routing(), "software-dev").unwrap_err().kind(),
+        ErrorKind::NoTrackerBinding
+    );
     assert!(!repo.path().join("kitty-specs").exists() && !unbound.path().join("kitty-specs").exists());
 }
 

@@ -6,12 +6,12 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::bind;
+use crate::capabilities::Capabilities;
 use crate::config;
 use crate::error::{ErrorKind, OriginError, Result};
 use crate::meta::{self, Meta};
 use crate::mission_dir::{self, NewMission};
-use crate::model::{OriginCandidate, Routing, MissionFromTicketResult};
-use crate::capabilities::Capabilities;
+use crate::model::{MissionFromTicketResult, OriginCandidate, Routing};
 
 /// The branch recorded when `.git/HEAD` names none.
 pub const DEFAULT_BRANCH: &str = "main";
@@ -21,9 +21,8 @@ pub const SPEC_FILE: &str = "spec.md";
 /// Checks a mission type (`software-dev`): lower-case ASCII words and hyphens.
 pub fn validate_mission_key(mission_key: &str) -> Result<&str> {
     let key = mission_key.trim();
-    let valid = !key.is_empty()
-        && key.len() <= 64
-        && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    let valid =
+        !key.is_empty() && key.len() <= 64 && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
     if valid {
         Ok(key)
     } else {
@@ -96,8 +95,9 @@ pub fn start_mission_from_ticket(
     let mission = mission_dir::create_mission_dir(caps, repo_root, &candidate.external_issue_key, &candidate.title)?;
     let meta = initial_meta(caps, &mission, candidate, mission_key, target_branch(repo_root));
     let spec_path = mission.dir.join(SPEC_FILE);
-    let written = meta::write_meta(&mission.dir, &meta, caps.entropy.random_u128())
-        .and_then(|_| std::fs::write(&spec_path, render_spec(candidate, routing)).map_err(|err| OriginError::io("write", &spec_path, &err)));
+    let written = meta::write_meta(&mission.dir, &meta, caps.entropy.random_u128()).and_then(|_| {
+        std::fs::write(&spec_path, render_spec(candidate, routing)).map_err(|err| OriginError::io("write", &spec_path, &err))
+    });
     if let Err(err) = written {
         // Nothing half-made stays behind: the directory was ours alone.
         let _ = std::fs::remove_dir_all(&mission.dir);
@@ -111,7 +111,10 @@ pub fn start_mission_from_ticket(
             format!(
                 "Mission {} was created at {dir} but has no origin ticket yet: {} Once that is fixed, retry the bind of {dir} \
                  with {} (bind-mission-origin, or kitty-origin bind --mission {dir} --key {}).",
-                mission.slug, err.message(), candidate.external_issue_key, candidate.external_issue_key
+                mission.slug,
+                err.message(),
+                candidate.external_issue_key,
+                candidate.external_issue_key
             ),
         )
     })?;

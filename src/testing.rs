@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::path::Path;
 
-use crate::capabilities::{Clock, Delivery, Entropy, Event, EventSink, HttpResponse, Capabilities, Transport, TransportError};
+use crate::capabilities::{Capabilities, Clock, Delivery, Entropy, Event, EventSink, HttpResponse, Transport, TransportError};
 
 /// One request the fake control plane received.
 #[derive(Debug, Clone)]

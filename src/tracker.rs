@@ -3,10 +3,10 @@
 
 use serde_json::{Value, json};
 
+use crate::capabilities::{Clock, HttpResponse, Transport, TransportError};
 use crate::config::TrackerBinding;
 use crate::error::{ErrorKind, OriginError, Result};
 use crate::model::OriginCandidate;
-use crate::capabilities::{Clock, HttpResponse, Transport, TransportError};
 use crate::wire::{self, BindAnswer, Endpoint, ErrorEnvelope, SearchAnswer};
 
 /// How long a call may take in all, and how long to wait on a 429 that names no delay.
@@ -144,10 +144,7 @@ impl<'a> SaasTrackerClient<'a> {
 }
 
 fn timed_out(bound_s: u64, why: &str) -> OriginError {
-    OriginError::new(
-        ErrorKind::TimedOut,
-        format!("Gave up after {bound_s} s: {why}. Retry in a moment; nothing was changed locally."),
-    )
+    OriginError::new(ErrorKind::TimedOut, format!("Gave up after {bound_s} s: {why}. Retry in a moment; nothing was changed locally."))
 }
 
 fn transport_error(err: TransportError) -> OriginError {
@@ -159,7 +156,9 @@ fn transport_error(err: TransportError) -> OriginError {
         TransportError::NotLoggedIn(why) => OriginError::new(ErrorKind::NotLoggedIn, why),
         TransportError::Unreachable(why) => OriginError::new(
             ErrorKind::ControlPlaneUnreachable,
-            format!("The Spec Kitty control plane is unreachable ({why}). Check your network and SPEC_KITTY_SAAS_URL, then retry; nothing was changed locally."),
+            format!(
+                "The Spec Kitty control plane is unreachable ({why}). Check your network and SPEC_KITTY_SAAS_URL, then retry; nothing was changed locally."
+            ),
         ),
         TransportError::TooLarge(why) => OriginError::new(
             ErrorKind::UnexpectedResponse,

@@ -42,7 +42,10 @@ fn scenario_1_text_search_goes_to_the_wire_with_the_hosts_credentials() {
     let result = h.runtime.search_origin_candidates(h.root(), Some("Clerk auth"), None, 10).unwrap();
     let keys: Vec<_> = result.candidates.iter().map(|c| c.external_issue_key.as_str()).collect();
     assert_eq!(keys, ["WEB-123", "WEB-127"]);
-    assert_eq!((result.provider.as_str(), result.resource_type.as_str(), result.resource_id.as_str()), ("linear", "linear_team", "team-uuid"));
+    assert_eq!(
+        (result.provider.as_str(), result.resource_type.as_str(), result.resource_id.as_str()),
+        ("linear", "linear_team", "team-uuid")
+    );
     assert_eq!(result.query_used, "Clerk auth");
     assert_eq!(result.candidates[0].match_type, MatchType::Text);
 
@@ -57,7 +60,9 @@ fn scenario_1_text_search_goes_to_the_wire_with_the_hosts_credentials() {
 
 #[test]
 fn scenario_2_the_key_wins_and_matches_exactly() {
-    let h = harness(|_| (200, r#"{"candidates":[{"external_issue_id":"10042","external_issue_key":"IAM-42","title":"Login fails","status":"In Progress","url":"https://acme.atlassian.net/browse/IAM-42","match_type":"exact"}],"resource_type":"jira_project","resource_id":"10020"}"#.into()));
+    let h = harness(|_| {
+        (200, r#"{"candidates":[{"external_issue_id":"10042","external_issue_key":"IAM-42","title":"Login fails","status":"In Progress","url":"https://acme.atlassian.net/browse/IAM-42","match_type":"exact"}],"resource_type":"jira_project","resource_id":"10020"}"#.into())
+    });
     h.write(".kittify/config.yaml", "vcs: git\ntracker:\n  provider: jira\n  project_slug: acme-iam\n  binding_ref: br-9\n");
     let result = h.runtime.search_origin_candidates(h.root(), Some("login"), Some("IAM-42"), 10).unwrap();
     assert_eq!(result.query_used, "IAM-42");
@@ -76,7 +81,8 @@ fn scenario_3_no_match_is_an_empty_list() {
 
 #[test]
 fn scenario_4_missing_user_link_sends_the_developer_to_the_dashboard() {
-    let h = harness(|_| (403, r#"{"error_code":"user_link_missing","user_action_required":true,"message":"No linked Linear account"}"#.into()));
+    let h =
+        harness(|_| (403, r#"{"error_code":"user_link_missing","user_action_required":true,"message":"No linked Linear account"}"#.into()));
     let err = origin_error(h.runtime.search_origin_candidates(h.root(), Some("x"), None, 10));
     let OriginError::UserLinkRequired(message) = err else { panic!("{err:?}") };
     assert!(message.contains("dashboard") && message.contains("No linked Linear account"), "{message}");
@@ -103,7 +109,10 @@ fn scenario_5_start_creates_the_mission_binds_it_and_emits_the_event() {
     );
     assert_eq!(text, expected);
     let spec = std::fs::read_to_string(dir.join("spec.md")).unwrap();
-    assert!(spec.starts_with("# Add Clerk auth\n\nOrigin ticket: [WEB-123](https://linear.app/acme/issue/WEB-123/add-clerk-auth)"), "{spec}");
+    assert!(
+        spec.starts_with("# Add Clerk auth\n\nOrigin ticket: [WEB-123](https://linear.app/acme/issue/WEB-123/add-clerk-auth)"),
+        "{spec}"
+    );
     assert!(spec.contains("Replace the session cookies with Clerk."));
 
     let bind = &h.saas.seen()[0];
@@ -114,7 +123,10 @@ fn scenario_5_start_creates_the_mission_binds_it_and_emits_the_event() {
 
     let events = h.sink.events();
     assert_eq!(events.len(), 1);
-    assert_eq!((events[0].event_type.as_str(), events[0].aggregate_type.as_str(), events[0].aggregate_id.as_str()), ("MissionOriginBound", "Mission", id));
+    assert_eq!(
+        (events[0].event_type.as_str(), events[0].aggregate_type.as_str(), events[0].aggregate_id.as_str()),
+        ("MissionOriginBound", "Mission", id)
+    );
     let payload: serde_json::Value = serde_json::from_str(&events[0].payload_json).unwrap();
     assert_eq!(payload["mission_slug"], json!("001-web-123-add-clerk-auth"));
     assert_eq!(payload["external_issue_key"], json!("WEB-123"));
@@ -211,10 +223,16 @@ fn missing_or_malformed_meta_is_invalid_metadata_with_nothing_sent() {
     let h = harness(happy);
     h.write("kitty-specs/002-bad/meta.json", "{oops");
     let bad = h.root().join("kitty-specs/002-bad");
-    assert!(matches!(origin_error(h.runtime.bind_mission_origin(&bad, &web_123(), "linear", "linear_team", "t")), OriginError::InvalidMetadata(_)));
+    assert!(matches!(
+        origin_error(h.runtime.bind_mission_origin(&bad, &web_123(), "linear", "linear_team", "t")),
+        OriginError::InvalidMetadata(_)
+    ));
     std::fs::create_dir_all(h.root().join("kitty-specs/003-empty")).unwrap();
     let empty = h.root().join("kitty-specs/003-empty");
-    assert!(matches!(origin_error(h.runtime.bind_mission_origin(&empty, &web_123(), "linear", "linear_team", "t")), OriginError::InvalidMetadata(_)));
+    assert!(matches!(
+        origin_error(h.runtime.bind_mission_origin(&empty, &web_123(), "linear", "linear_team", "t")),
+        OriginError::InvalidMetadata(_)
+    ));
     assert!(h.saas.seen().is_empty());
 }
 
@@ -247,7 +265,10 @@ fn two_concurrent_starts_never_share_a_number() {
                 let mut candidate = web_123();
                 candidate.external_issue_id = format!("uuid-{i}");
                 candidate.external_issue_key = format!("WEB-{i}");
-                h.runtime.start_mission_from_ticket(h.root(), &candidate, "linear", "linear_team", "team-uuid", "software-dev").unwrap().feature_slug
+                h.runtime
+                    .start_mission_from_ticket(h.root(), &candidate, "linear", "linear_team", "team-uuid", "software-dev")
+                    .unwrap()
+                    .feature_slug
             })
         })
         .collect();
@@ -275,7 +296,11 @@ fn the_guest_sees_the_saas_url_and_never_the_token() {
     assert!(!format!("{:?}", h.runtime.guest_env()).contains(TOKEN));
 }
 
-fn limited(limits: kitty_origin_host::CallLimits, egress: kitty_origin_host::egress::EgressLimits, respond: impl FnMut(&RecordedRequest) -> (u16, String) + Send + 'static) -> Harness {
+fn limited(
+    limits: kitty_origin_host::CallLimits,
+    egress: kitty_origin_host::egress::EgressLimits,
+    respond: impl FnMut(&RecordedRequest) -> (u16, String) + Send + 'static,
+) -> Harness {
     let saas = StubSaas::new(respond);
     let sink = Arc::new(MemorySink::default());
     let mut caps = capabilities(&saas, &sink, true);

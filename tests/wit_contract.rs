@@ -41,7 +41,8 @@ fn every_item_of_the_contract_has_a_doc_comment() {
     let mut previous = "";
     for line in text.lines().map(str::trim) {
         let is_item = line.ends_with(',') || line.ends_with(';') || line.ends_with('{');
-        let is_item = is_item && !line.starts_with("///") && !line.starts_with("use ") && !line.starts_with('}') && !line.starts_with("package ");
+        let is_item =
+            is_item && !line.starts_with("///") && !line.starts_with("use ") && !line.starts_with('}') && !line.starts_with("package ");
         if is_item {
             assert!(previous.starts_with("///"), "no doc comment on `{line}`");
         }

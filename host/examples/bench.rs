@@ -69,7 +69,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect::<Result<_, _>>()?;
     rows.push(Row { what: "search p50 (text, loopback)", measured: percentile(&mut samples, 0.5), target: Duration::from_millis(100) });
-    rows.push(Row { what: "search p95 (NFR-001 bound: 10 s)", measured: percentile(&mut samples, 0.95), target: Duration::from_millis(500) });
+    rows.push(Row {
+        what: "search p95 (NFR-001 bound: 10 s)",
+        measured: percentile(&mut samples, 0.95),
+        target: Duration::from_millis(500),
+    });
 
     let found = runtime.search_origin_candidates(&repo, None, Some("WEB-123"), 10)?;
     let candidate = &found.candidates[0];
@@ -81,7 +85,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .map(|_| t.elapsed())
         })
         .collect::<Result<_, _>>()?;
-    rows.push(Row { what: "start mission p50 (create + bind + event)", measured: percentile(&mut samples, 0.5), target: Duration::from_millis(300) });
+    rows.push(Row {
+        what: "start mission p50 (create + bind + event)",
+        measured: percentile(&mut samples, 0.5),
+        target: Duration::from_millis(300),
+    });
     rows.push(Row { what: "start mission p95", measured: percentile(&mut samples, 0.95), target: Duration::from_secs(2) });
 
     let offline = Outbox::open(&work.path().join("offline"), SaasAccess { origin: None, credentials: None })?;
@@ -91,7 +99,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             offline.enqueue(&event(n)).map(|_| t.elapsed())
         })
         .collect::<Result<_, _>>()?;
-    rows.push(Row { what: "outbox: durable enqueue p95 (fsync)", measured: percentile(&mut samples, 0.95), target: Duration::from_millis(100) });
+    rows.push(Row {
+        what: "outbox: durable enqueue p95 (fsync)",
+        measured: percentile(&mut samples, 0.95),
+        target: Duration::from_millis(100),
+    });
 
     let drain = Outbox::open(&work.path().join("drain"), access)?;
     for n in 0..5000 {
@@ -108,7 +120,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for row in &rows {
         let ok = row.measured <= row.target;
         failed += usize::from(!ok);
-        println!("{:<45} {:>10.1}ms {:>10.1}ms {}", row.what, row.measured.as_secs_f64() * 1e3, row.target.as_secs_f64() * 1e3, if ok { "ok" } else { "MISSED" });
+        println!(
+            "{:<45} {:>10.1}ms {:>10.1}ms {}",
+            row.what,
+            row.measured.as_secs_f64() * 1e3,
+            row.target.as_secs_f64() * 1e3,
+            if ok { "ok" } else { "MISSED" }
+        );
     }
     let rss_ok = rss_mib <= 512;
     failed += usize::from(!rss_ok);

@@ -61,8 +61,7 @@ pub fn new_store(
     policy: &Arc<EgressPolicy>,
 ) -> Result<Store<CallState>, Error> {
     let mut wasi = WasiCtx::builder();
-    wasi.preopened_dir(repo_root, guest_path(repo_root)?, FsPerms::ReadWrite)
-        .map_err(Error::component("preopen the repo root"))?;
+    wasi.preopened_dir(repo_root, guest_path(repo_root)?, FsPerms::ReadWrite).map_err(Error::component("preopen the repo root"))?;
     wasi.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
     for (key, value) in capabilities.guest_env() {
         wasi.env(key, value);

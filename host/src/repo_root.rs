@@ -27,9 +27,9 @@ pub fn repo_root_for_mission(feature_dir: &Path) -> PathBuf {
 ///
 /// `io` when it does not exist or is not a directory.
 pub fn canonical_dir(path: &Path) -> Result<PathBuf, Error> {
-    let canonical = path.canonicalize().map_err(|e| {
-        Error::Origin(OriginError::Io(format!("{} cannot be opened ({e}). Pass an existing directory.", path.display())))
-    })?;
+    let canonical = path
+        .canonicalize()
+        .map_err(|e| Error::Origin(OriginError::Io(format!("{} cannot be opened ({e}). Pass an existing directory.", path.display()))))?;
     if canonical.is_dir() {
         Ok(canonical)
     } else {

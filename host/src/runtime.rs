@@ -80,8 +80,13 @@ impl Runtime {
         self.require_login()?;
         let root = canonical_dir(repo_root)?;
         let (mut store, instance) = self.instantiate(&root)?;
-        let result =
-            instance.spec_kitty_origin_service().call_search_origin_candidates(&mut store, guest_path(&root)?, query_text, query_key, limit);
+        let result = instance.spec_kitty_origin_service().call_search_origin_candidates(
+            &mut store,
+            guest_path(&root)?,
+            query_text,
+            query_key,
+            limit,
+        );
         into_host_result(result)
     }
 
@@ -167,8 +172,8 @@ fn into_host_result<T>(result: wasmtime::Result<Result<T, OriginError>>) -> Resu
     match result {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(err)) => Err(Error::Origin(err)),
-        Err(trap) => {
-            Err(Error::Component(format!("the component failed ({trap:#}); nothing further was done. Retry, and report it if it persists.")))
-        }
+        Err(trap) => Err(Error::Component(format!(
+            "the component failed ({trap:#}); nothing further was done. Retry, and report it if it persists."
+        ))),
     }
 }

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use common::{LINEAR, wasm_path};
 use kitty_origin_dev_saas::{DevSaas, DevSaasConfig, Fault};
 use kitty_origin_host::egress::{EgressHooks, EgressLimits, EgressPolicy, NetworkUpstream, SendFuture, Upstream, full_body};
-use kitty_origin_host::outbox::Outbox;
 use kitty_origin_host::events::{Delivery, EventSink};
+use kitty_origin_host::outbox::Outbox;
 use kitty_origin_host::types::{MatchType, OriginCandidate};
 use kitty_origin_host::{CacheOutcome, Capabilities, Credentials, Runtime, SaasAccess, SaasOrigin};
 use wasmtime_wasi_http::WasiHttpHooks;
@@ -81,7 +81,18 @@ fn an_event_queued_in_an_outage_survives_a_restart_and_is_delivered_once() {
     assert_eq!(received.len(), 1);
     let envelope = &received[0];
     assert_eq!(envelope["event_id"], event_id.as_str());
-    for field in ["event_type", "aggregate_id", "aggregate_type", "schema_version", "payload", "node_id", "lamport_clock", "timestamp", "team_slug", "project_slug"] {
+    for field in [
+        "event_type",
+        "aggregate_id",
+        "aggregate_type",
+        "schema_version",
+        "payload",
+        "node_id",
+        "lamport_clock",
+        "timestamp",
+        "team_slug",
+        "project_slug",
+    ] {
         assert!(!envelope[field].is_null(), "{field} missing from {envelope}");
     }
     let batch = up.requests().into_iter().find(|r| r.path == "/api/v1/events/batch/").unwrap();
@@ -177,7 +188,9 @@ struct Recorder(Mutex<Vec<String>>);
 impl Upstream for Recorder {
     fn send(&self, request: http::Request<wasmtime_wasi_http::WasiBody>, _: wasmtime_wasi_http::RequestOptions) -> SendFuture {
         self.0.lock().unwrap().push(request.uri().to_string());
-        Box::pin(async { Ok((http::Response::new(full_body("{}")), Box::new(async { Ok(()) }) as Box<dyn std::future::Future<Output = _> + Send>)) })
+        Box::pin(async {
+            Ok((http::Response::new(full_body("{}")), Box::new(async { Ok(()) }) as Box<dyn std::future::Future<Output = _> + Send>))
+        })
     }
 }
 

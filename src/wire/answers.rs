@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{ErrorKind, OriginError, Result};
-use crate::model::{OriginCandidate, MatchType};
+use crate::model::{MatchType, OriginCandidate};
 
 /// Which endpoint an answer came from; some statuses mean different things.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,10 +78,7 @@ pub fn map_error(endpoint: Endpoint, status: u16, body: &[u8], provider: &str, p
                  One origin per mission in v1: unbind it first, or create a new mission."
             ),
         ),
-        422 => (
-            ErrorKind::InvalidQuery,
-            format!("The control plane rejected the request as invalid: {said}. Correct it and retry."),
-        ),
+        422 => (ErrorKind::InvalidQuery, format!("The control plane rejected the request as invalid: {said}. Correct it and retry.")),
         500..=599 => (
             ErrorKind::ControlPlaneUnreachable,
             format!("The Spec Kitty control plane failed ({said}). Retry in a moment; nothing was changed locally."),
@@ -165,7 +162,9 @@ pub fn parse_bind(body: &[u8]) -> Result<BindAnswer> {
 fn unexpected(what: &str, err: &serde_json::Error) -> OriginError {
     OriginError::new(
         ErrorKind::UnexpectedResponse,
-        format!("The control plane's {what} answer is not in the expected format ({err}). Check SPEC_KITTY_SAAS_URL points at the Spec Kitty control plane."),
+        format!(
+            "The control plane's {what} answer is not in the expected format ({err}). Check SPEC_KITTY_SAAS_URL points at the Spec Kitty control plane."
+        ),
     )
 }
 

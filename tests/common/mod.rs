@@ -137,7 +137,11 @@ pub fn runtime(capabilities: Capabilities) -> Runtime {
 }
 
 /// A harness whose repo is bound with `config` (none: unbound).
-pub fn harness_with(config: Option<&str>, sink: MemorySink, respond: impl FnMut(&RecordedRequest) -> (u16, String) + Send + 'static) -> Harness {
+pub fn harness_with(
+    config: Option<&str>,
+    sink: MemorySink,
+    respond: impl FnMut(&RecordedRequest) -> (u16, String) + Send + 'static,
+) -> Harness {
     let saas = StubSaas::new(respond);
     let sink = Arc::new(sink);
     let runtime = runtime(capabilities(&saas, &sink, true));

@@ -7,7 +7,11 @@ use kitty_origin_host::wire::DEFAULT_SEARCH_LIMIT;
 
 /// Start Spec Kitty missions from Jira or Linear tickets, through the Spec Kitty control plane.
 #[derive(Debug, Parser)]
-#[command(name = "kitty-origin", version, about = "Start Spec Kitty missions from Jira or Linear tickets, through the Spec Kitty control plane.")]
+#[command(
+    name = "kitty-origin",
+    version,
+    about = "Start Spec Kitty missions from Jira or Linear tickets, through the Spec Kitty control plane."
+)]
 pub struct Cli {
     /// The repository (default: the current directory).
     #[arg(long, global = true, value_name = "DIR", default_value = ".")]

@@ -69,7 +69,13 @@ pub fn search(cli: &Cli, args: &SearchArgs) -> Result<CommandOutput, Failure> {
 }
 
 /// Searches and has the developer confirm one candidate; returns it with its routing context.
-fn confirmed(runtime: &Runtime, repo: &Path, key: Option<&str>, text: Option<&str>, yes: bool) -> Result<(OriginCandidate, Routing), Failure> {
+fn confirmed(
+    runtime: &Runtime,
+    repo: &Path,
+    key: Option<&str>,
+    text: Option<&str>,
+    yes: bool,
+) -> Result<(OriginCandidate, Routing), Failure> {
     let found = runtime.search_origin_candidates(repo, text, key, DEFAULT_SEARCH_LIMIT)?;
     let mode = if yes { Mode::PreConfirmedKey } else { Mode::Ask };
     let chosen = confirm::confirm(&found.candidates, key, mode)?;

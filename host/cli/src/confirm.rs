@@ -43,15 +43,15 @@ pub fn confirm(candidates: &[OriginCandidate], key: Option<&str>, mode: Mode) ->
 }
 
 fn pre_confirmed(candidates: &[OriginCandidate], key: &str) -> Result<OriginCandidate, Failure> {
-    let exact: Vec<&OriginCandidate> = candidates
-        .iter()
-        .filter(|c| c.match_type == MatchType::Exact && c.external_issue_key.eq_ignore_ascii_case(key.trim()))
-        .collect();
+    let exact: Vec<&OriginCandidate> =
+        candidates.iter().filter(|c| c.match_type == MatchType::Exact && c.external_issue_key.eq_ignore_ascii_case(key.trim())).collect();
     match exact.as_slice() {
         [one] => Ok((*one).clone()),
         _ => Err(Failure::usage(
             "confirmation_required",
-            format!("--yes confirms only a single exact match of --key {key}, and the control plane returned none. Run without --yes to choose."),
+            format!(
+                "--yes confirms only a single exact match of --key {key}, and the control plane returned none. Run without --yes to choose."
+            ),
         )),
     }
 }

@@ -78,6 +78,8 @@ pub fn event_text(emitted: bool, waiting: usize) -> String {
     match (emitted, waiting) {
         (false, _) => "MissionOriginBound event: NOT recorded (the outbox refused it); the binding itself is saved.\n".into(),
         (true, 0) => "MissionOriginBound event: delivered to the control plane.\n".into(),
-        (true, n) => format!("MissionOriginBound event: queued in the outbox ({n} waiting); run `kitty-origin events flush` when online.\n"),
+        (true, n) => {
+            format!("MissionOriginBound event: queued in the outbox ({n} waiting); run `kitty-origin events flush` when online.\n")
+        }
     }
 }

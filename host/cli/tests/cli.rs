@@ -25,7 +25,10 @@ fn scenario_1_text_search_prints_the_search_origin_result() {
     assert_eq!(found, ["WEB-123", "WEB-127"]);
     assert_eq!(keys(&out["candidates"][0]), CANDIDATE_FIELDS);
     assert_eq!(out["candidates"][0]["match_type"], "text");
-    assert_eq!((out["provider"].as_str(), out["resource_type"].as_str(), out["query_used"].as_str()), (Some("linear"), Some("linear_team"), Some("Clerk auth")));
+    assert_eq!(
+        (out["provider"].as_str(), out["resource_type"].as_str(), out["query_used"].as_str()),
+        (Some("linear"), Some("linear_team"), Some("Clerk auth"))
+    );
 
     let text = s.run(Some(&saas.url), &["search", "--text", "Clerk auth"]);
     assert_eq!(text.code, 0, "{text:?}");
@@ -198,7 +201,10 @@ fn the_developer_confirms_on_the_terminal_even_a_single_exact_match() {
 fn bind_an_existing_mission_rebind_and_conflict() {
     let saas = DevSaasServer::start(&[]);
     let s = Scratch::new(Some(LINEAR));
-    s.write("kitty-specs/007-login/meta.json", "{\"mission_id\": \"01JQ0000000000000000000007\", \"mission_slug\": \"007-login\", \"friendly_name\": \"Login\"}\n");
+    s.write(
+        "kitty-specs/007-login/meta.json",
+        "{\"mission_id\": \"01JQ0000000000000000000007\", \"mission_slug\": \"007-login\", \"friendly_name\": \"Login\"}\n",
+    );
     let out = s.run(Some(&saas.url), &["--json", "bind", "--mission", "kitty-specs/007-login", "--key", "WEB-121", "--yes"]).ok_json();
     assert_eq!(keys(&out), ["event_emitted", "metadata", "origin_ticket"]);
     assert_eq!(out["metadata"]["friendly_name"], "Login");
@@ -206,10 +212,13 @@ fn bind_an_existing_mission_rebind_and_conflict() {
     let before = std::fs::read_to_string(s.repo.path().join("kitty-specs/007-login/meta.json")).unwrap();
     s.run(Some(&saas.url), &["--json", "bind", "--mission", "kitty-specs/007-login", "--key", "web-121", "--yes"]).ok_json();
     assert_eq!(std::fs::read_to_string(s.repo.path().join("kitty-specs/007-login/meta.json")).unwrap(), before);
-    let err = s.run(Some(&saas.url), &["--json", "bind", "--mission", "kitty-specs/007-login", "--key", "WEB-123", "--yes"]).assert_error(1, "origin_conflict");
+    let err = s
+        .run(Some(&saas.url), &["--json", "bind", "--mission", "kitty-specs/007-login", "--key", "WEB-123", "--yes"])
+        .assert_error(1, "origin_conflict");
     assert!(err["error"]["message"].as_str().unwrap().contains("WEB-121"));
     s.write("kitty-specs/008-broken/meta.json", "not json");
-    s.run(Some(&saas.url), &["--json", "bind", "--mission", "kitty-specs/008-broken", "--key", "WEB-123", "--yes"]).assert_error(1, "invalid_metadata");
+    s.run(Some(&saas.url), &["--json", "bind", "--mission", "kitty-specs/008-broken", "--key", "WEB-123", "--yes"])
+        .assert_error(1, "invalid_metadata");
 }
 
 #[test]
@@ -288,5 +297,4 @@ fn a_fixtures_file_serves_other_projects() {
     let out = s.run(Some(&saas.url), &["--json", "search", "--text", "TLS certificates"]).ok_json();
     assert_eq!(out["candidates"][0]["external_issue_key"], "OPS-1");
     assert_eq!(out["resource_id"], "99");
-
 }

@@ -50,12 +50,16 @@ impl Fault {
             (status, body)
         };
         match self {
-            Fault::UserLink => envelope(403, "user_link_missing", "auth", "No linked account for this provider. Link it in the dashboard.", true, false),
+            Fault::UserLink => {
+                envelope(403, "user_link_missing", "auth", "No linked account for this provider. Link it in the dashboard.", true, false)
+            }
             Fault::ExpiredSession => envelope(401, "session_expired", "auth", "Session expired.", false, false),
             Fault::NoMapping => envelope(404, "resource_mapping_not_found", "routing", "No resource mapping found", false, false),
             Fault::InvalidQuery => envelope(422, "invalid_query", "validation", "query_text: must not be empty", false, false),
             Fault::RateLimit => envelope(429, "rate_limited", "throttle", "Too many requests", false, true),
-            Fault::Conflict => envelope(409, "origin_conflict", "conflict", "A different origin is already bound to this mission", false, false),
+            Fault::Conflict => {
+                envelope(409, "origin_conflict", "conflict", "A different origin is already bound to this mission", false, false)
+            }
             Fault::ServerError => envelope(503, "unavailable", "server", "Service unavailable", false, true),
         }
     }

@@ -150,4 +150,3 @@ async fn serve(listener: std::net::TcpListener, shared: Shared, mut stop: tokio:
         }
     }
 }
-

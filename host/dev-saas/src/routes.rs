@@ -120,7 +120,9 @@ fn search(config: &DevSaasConfig, body: &Value) -> (u16, Value) {
     };
     let candidates: Vec<Value> = match (body["query_key"].as_str(), body["query_text"].as_str()) {
         (Some(key), _) => project.by_key(key).map(|t| candidate(t, "exact")).into_iter().collect(),
-        (None, Some(text)) if !text.trim().is_empty() => project.search_text(text, limit).into_iter().map(|t| candidate(t, "text")).collect(),
+        (None, Some(text)) if !text.trim().is_empty() => {
+            project.search_text(text, limit).into_iter().map(|t| candidate(t, "text")).collect()
+        }
         _ => return error(422, "invalid_query", "query_key or query_text is required", false),
     };
     (200, json!({"candidates": candidates, "resource_type": project.resource_type, "resource_id": project.resource_id}))

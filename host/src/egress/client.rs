@@ -41,7 +41,8 @@ pub fn post(
     }
     let mut request = request.body(full_body(body)).map_err(|e| format!("bad request: {e}"))?;
     add_credentials(request.headers_mut(), credentials).map_err(|_| "the credentials are not valid header values".to_string())?;
-    let options = RequestOptions { connect_timeout: Some(timeout), first_byte_timeout: Some(timeout), between_bytes_timeout: Some(timeout) };
+    let options =
+        RequestOptions { connect_timeout: Some(timeout), first_byte_timeout: Some(timeout), between_bytes_timeout: Some(timeout) };
     wasmtime_wasi::runtime::in_tokio(async move {
         let exchange = async {
             let (response, io) = wasmtime_wasi_http::default_send_request(request, Some(options)).await.map_err(|e| format!("{e:?}"))?;

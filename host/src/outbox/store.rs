@@ -70,8 +70,9 @@ impl Store {
             tx.query_row("SELECT node_id FROM node WHERE id = 1", [], |r| r.get(0)).map_err(|e| storage(e.to_string()))?;
         tx.execute("INSERT OR IGNORE INTO events (event_id, envelope) VALUES (?1, '{}')", [&event.event_id])
             .map_err(|e| storage(e.to_string()))?;
-        let seq: i64 =
-            tx.query_row("SELECT seq FROM events WHERE event_id = ?1", [&event.event_id], |r| r.get(0)).map_err(|e| storage(e.to_string()))?;
+        let seq: i64 = tx
+            .query_row("SELECT seq FROM events WHERE event_id = ?1", [&event.event_id], |r| r.get(0))
+            .map_err(|e| storage(e.to_string()))?;
         let envelope = json!({
             "event_id": event.event_id,
             "event_type": event.event_type,
