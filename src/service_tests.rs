@@ -11,16 +11,10 @@ use crate::{bind, search, start};
 const SEARCH_OK: &str = r#"{"candidates":[{"external_issue_id":"uuid-123","external_issue_key":"WEB-123","title":"Add Clerk auth","status":"In Progress","url":"https://linear.app/acme/issue/WEB-123/add-clerk-auth","match_type":"text","body":"Replace the session cookies with Clerk."},{"external_issue_id":"uuid-127","external_issue_key":"WEB-127","title":"Clerk middleware cleanup","status":"Todo","url":"https://linear.app/acme/issue/WEB-127/clerk-middleware-cleanup"}],"resource_type":"linear_team","resource_id":"team-uuid"}"#;
 const BIND_OK: &str = r#"{"origin_link_id":"link-1","bound_at":"2026-04-01T12:00:00Z"}"#;
 
+/// WEB-123 as the developer confirmed it: the first candidate of `SEARCH_OK`, matched by key.
 fn candidate() -> OriginCandidate {
-    OriginCandidate {
-        external_issue_id: "uuid-123".into(),
-        external_issue_key: "WEB-123".into(),
-        title: "Add Clerk auth".into(),
-        status: "In Progress".into(),
-        url: "https://linear.app/acme/issue/WEB-123/add-clerk-auth".into(),
-        match_type: MatchType::Exact,
-        body: Some("Replace the session cookies with Clerk.".into()),
-    }
+    let first = crate::wire::parse_search(SEARCH_OK.as_bytes()).unwrap().candidates.remove(0);
+    OriginCandidate { match_type: MatchType::Exact, ..first }
 }
 
 fn routing() -> Routing {

@@ -8,7 +8,8 @@ use spec_kitty_origin::model::{BindResult, MissionFromTicketResult, OriginCandid
 use wasmtime::Store;
 use wasmtime::component::{HasSelf, Linker};
 
-use crate::bindings::{OriginBinding, OriginBindingPre, events};
+use crate::bindings::exports::spec_kitty::origin::service::Guest;
+use crate::bindings::{OriginBindingPre, events};
 use crate::cache::{CacheOutcome, load_component};
 use crate::capabilities::Capabilities;
 use crate::egress::EgressPolicy;
@@ -77,17 +78,9 @@ impl Runtime {
         query_key: Option<&str>,
         limit: u32,
     ) -> Result<SearchOriginResult, Error> {
-        self.require_login()?;
         let root = canonical_dir(repo_root)?;
-        let (mut store, instance) = self.instantiate(&root)?;
-        let result = instance.spec_kitty_origin_service().call_search_origin_candidates(
-            &mut store,
-            guest_path(&root)?,
-            query_text,
-            query_key,
-            limit,
-        );
-        into_host_result(result)
+        let repo = guest_path(&root)?;
+        self.call(&root, |service, store| service.call_search_origin_candidates(store, repo, query_text, query_key, limit))
     }
 
     /// `bind-mission-origin` of the mission at `feature_dir`. The call may
@@ -106,19 +99,11 @@ impl Runtime {
         resource_type: &str,
         resource_id: &str,
     ) -> Result<BindResult, Error> {
-        self.require_login()?;
         let dir = canonical_dir(feature_dir)?;
-        let root = repo_root_for_mission(&dir);
-        let (mut store, instance) = self.instantiate(&root)?;
-        let result = instance.spec_kitty_origin_service().call_bind_mission_origin(
-            &mut store,
-            guest_path(&dir)?,
-            candidate,
-            provider,
-            resource_type,
-            resource_id,
-        );
-        into_host_result(result)
+        let mission = guest_path(&dir)?;
+        self.call(&repo_root_for_mission(&dir), |service, store| {
+            service.call_bind_mission_origin(store, mission, candidate, provider, resource_type, resource_id)
+        })
     }
 
     /// `start-mission-from-ticket` in the repo at `repo_root`.
@@ -136,19 +121,11 @@ impl Runtime {
         resource_id: &str,
         mission_key: &str,
     ) -> Result<MissionFromTicketResult, Error> {
-        self.require_login()?;
         let root = canonical_dir(repo_root)?;
-        let (mut store, instance) = self.instantiate(&root)?;
-        let result = instance.spec_kitty_origin_service().call_start_mission_from_ticket(
-            &mut store,
-            guest_path(&root)?,
-            candidate,
-            provider,
-            resource_type,
-            resource_id,
-            mission_key,
-        );
-        into_host_result(result)
+        let repo = guest_path(&root)?;
+        self.call(&root, |service, store| {
+            service.call_start_mission_from_ticket(store, repo, candidate, provider, resource_type, resource_id, mission_key)
+        })
     }
 
     /// Refuses a call that cannot succeed before the guest creates anything.
@@ -159,10 +136,17 @@ impl Runtime {
         }
     }
 
-    fn instantiate(&self, repo_root: &Path) -> Result<(Store<CallState>, OriginBinding), Error> {
+    /// One call: refused without a session, else a fresh store granting
+    /// `repo_root`, a fresh instance, and `invoke` on its `service` export.
+    fn call<T>(
+        &self,
+        repo_root: &Path,
+        invoke: impl FnOnce(&Guest, &mut Store<CallState>) -> wasmtime::Result<Result<T, OriginError>>,
+    ) -> Result<T, Error> {
+        self.require_login()?;
         let mut store = new_store(self.pre.engine(), repo_root, &self.capabilities, &self.policy)?;
         let instance = self.pre.instantiate(&mut store).map_err(Error::component("instantiate the component"))?;
-        Ok((store, instance))
+        into_host_result(invoke(instance.spec_kitty_origin_service(), &mut store))
     }
 }
 
