@@ -143,8 +143,11 @@ impl Clock for WasiClock {
         wasi::clocks::monotonic_clock::subscribe_duration(ms.saturating_mul(1_000_000)).block();
     }
     fn unix_ms(&self) -> u64 {
+        self.unix_micros() / 1000
+    }
+    fn unix_micros(&self) -> u64 {
         let now = wasi::clocks::wall_clock::now();
-        now.seconds.saturating_mul(1000) + u64::from(now.nanoseconds / 1_000_000)
+        now.seconds.saturating_mul(1_000_000) + u64::from(now.nanoseconds / 1000)
     }
 }
 

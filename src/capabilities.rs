@@ -43,6 +43,10 @@ pub trait Clock {
     fn sleep_ms(&self, ms: u64);
     /// Milliseconds since the Unix epoch, UTC.
     fn unix_ms(&self) -> u64;
+    /// Microseconds since the Unix epoch, UTC (Spec Kitty's timestamps carry them).
+    fn unix_micros(&self) -> u64 {
+        self.unix_ms().saturating_mul(1000)
+    }
 }
 
 /// Randomness for ULIDs and temporary file names.
@@ -78,12 +82,6 @@ impl Capabilities<'_> {
 
     /// Now, as ISO-8601 UTC with second precision (`2026-04-01T12:00:00Z`).
     pub fn now_iso(&self) -> String {
-        iso_utc(self.clock.unix_ms())
+        crate::timestamps::iso_utc_seconds(self.clock.unix_micros())
     }
-}
-
-/// `unix_ms` as ISO-8601 UTC with second precision.
-pub fn iso_utc(unix_ms: u64) -> String {
-    let ms = i64::try_from(unix_ms).unwrap_or(i64::MAX);
-    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

@@ -62,17 +62,66 @@ pub fn check_provider(provider: &str) -> Result<String> {
     }
 }
 
-/// Reads the binding of the repo at `repo_root`.
-pub fn load_binding(repo_root: &Path) -> Result<TrackerBinding> {
+/// The most bytes of `.kittify/config.yaml` read: Spec Kitty's own is a
+/// few hundred bytes; anything near this bound is not a config file.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// What a repo's `.kittify/config.yaml` says about the Spec Kitty project.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectConfig {
+    /// `project.uuid`, set by `spec-kitty init`.
+    pub uuid: Option<String>,
+    /// `project.slug`, set by `spec-kitty init`.
+    pub slug: Option<String>,
+    /// `mission_type_activations`: the mission types the repo allows (none: any).
+    pub mission_types: Option<Vec<String>>,
+}
+
+/// A repo's configuration: its tracker binding and its project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoConfig {
+    /// The `tracker:` binding.
+    pub binding: TrackerBinding,
+    /// The `project:` block and the activated mission types.
+    pub project: ProjectConfig,
+}
+
+/// Reads the configuration of the repo at `repo_root`.
+///
+/// # Errors
+///
+/// `no-tracker-binding` without a `tracker:` block; `invalid-tracker-config`
+/// when the file is not a bounded regular YAML file or the block is malformed.
+pub fn load_repo_config(repo_root: &Path) -> Result<RepoConfig> {
     let path = repo_root.join(CONFIG_PATH);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            return Err(OriginError::new(ErrorKind::NoTrackerBinding, NO_TRACKER_BOUND));
+    let text = match crate::files::read_bounded(&path, MAX_CONFIG_BYTES) {
+        Ok(Some(text)) => text,
+        Ok(None) => return Err(OriginError::new(ErrorKind::NoTrackerBinding, NO_TRACKER_BOUND)),
+        Err(err) => {
+            return Err(OriginError::new(
+                ErrorKind::InvalidTrackerConfig,
+                format!("{} cannot be read ({err}). Fix the file or run spec-kitty tracker bind again.", path.display()),
+            ));
         }
-        Err(err) => return Err(OriginError::io("read", &path, &err)),
     };
-    parse_binding(&text, &path)
+    let binding = parse_binding(&text, &path)?;
+    Ok(RepoConfig { binding, project: parse_project(&text) })
+}
+
+/// Reads the binding of the repo at `repo_root` (see [`load_repo_config`]).
+pub fn load_binding(repo_root: &Path) -> Result<TrackerBinding> {
+    load_repo_config(repo_root).map(|config| config.binding)
+}
+
+/// The project identity in YAML `text` (already known to parse).
+fn parse_project(text: &str) -> ProjectConfig {
+    let Ok(doc) = serde_norway::from_str::<Value>(text) else { return ProjectConfig::default() };
+    let project_field = |name: &str| doc.get("project").and_then(|p| p.get(name)).and_then(Value::as_str).map(str::to_string);
+    let mission_types = doc
+        .get("mission_type_activations")
+        .and_then(Value::as_sequence)
+        .map(|types| types.iter().filter_map(Value::as_str).map(str::to_string).collect());
+    ProjectConfig { uuid: project_field("uuid"), slug: project_field("slug"), mission_types }
 }
 
 /// Parses the `tracker:` block out of the YAML `text` read from `path`.

@@ -91,6 +91,8 @@ origin_errors! {
     TimedOut = "timed-out", "timed_out", user_action: false;
     /// The mission's `meta.json` is missing or malformed.
     InvalidMetadata = "invalid-metadata", "invalid_metadata", user_action: true;
+    /// The repo's Spec Kitty layout is older or newer than the one kitty-origin writes.
+    UnsupportedProjectLayout = "unsupported-project-layout", "unsupported_project_layout", user_action: true;
     /// A file could not be read or written.
     Io = "io", "io", user_action: false;
 }

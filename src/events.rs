@@ -54,3 +54,30 @@ pub fn mission_origin_bound(caps: Capabilities<'_>, binding: &Binding<'_>) -> Re
         correlation_id: Some(binding.correlation_id.to_string()),
     })
 }
+
+/// The envelope schema of the creation events Spec Kitty queues for the control plane.
+pub const CREATION_EVENTS_SCHEMA: &str = "3.0.0";
+
+/// The control plane's copy of a local lifecycle `line` of `status.events.jsonl`
+/// (`MissionCreated` or `SpecifyStarted`), as Spec Kitty queues it: a new event
+/// id that is also its correlation id, the local timestamp, and the payload
+/// without the repo-relative `artifact_path`.
+pub fn from_status_line(caps: Capabilities<'_>, line: &serde_json::Value, project_slug: Option<&str>) -> Event {
+    let mut payload = line["payload"].clone();
+    if let Some(fields) = payload.as_object_mut() {
+        fields.remove("artifact_path");
+    }
+    let event_id = caps.new_ulid();
+    let text = |key: &str| line[key].as_str().unwrap_or_default().to_string();
+    Event {
+        event_id: event_id.clone(),
+        event_type: text("event_type"),
+        aggregate_id: text("aggregate_id"),
+        aggregate_type: MISSION_AGGREGATE_TYPE.into(),
+        schema_version: CREATION_EVENTS_SCHEMA.into(),
+        payload_json: payload.to_string(),
+        timestamp: text("timestamp"),
+        project_slug: project_slug.map(str::to_string),
+        correlation_id: Some(event_id),
+    }
+}

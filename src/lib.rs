@@ -10,12 +10,18 @@ pub mod capabilities;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod files;
+pub mod layout;
 pub mod meta;
 pub mod mission_dir;
 pub mod model;
+pub mod python_json;
 pub mod search;
 pub mod slug;
 pub mod start;
+pub mod status_events;
+pub mod templates;
+pub mod timestamps;
 pub mod tracker;
 pub mod wire;
 
@@ -27,3 +33,6 @@ mod testing;
 
 #[cfg(test)]
 mod service_tests;
+
+#[cfg(test)]
+mod start_tests;

@@ -1,7 +1,9 @@
-//! Allocation of `kitty-specs/NNN-slug/`: the next number under a lock file,
-//! then an exclusive create, so two concurrent starts never share a number.
+//! The mission directory: `kitty-specs/<slug>-<mid8>`, as Spec Kitty 3.2
+//! names it (`mid8` is the first 8 characters of the mission's ULID). There
+//! is no number to allocate and no lock: the directory is created with an
+//! exclusive `create_dir`, so two starts never write into the same one, and a
+//! crash leaves nothing that blocks a later start.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::capabilities::Capabilities;
@@ -10,91 +12,60 @@ use crate::slug;
 
 /// The missions directory under the repo root.
 pub const SPECS_DIR: &str = "kitty-specs";
-/// The lock file that serialises numbering.
-pub const LOCK_FILE: &str = ".mission-number.lock";
-/// A lock older than this is left over from a crashed start and is broken.
-pub const STALE_LOCK_MS: u64 = 30_000;
-/// How long a start waits for the lock.
-pub const LOCK_WAIT_MS: u64 = 15_000;
-/// The pause between attempts to take the lock.
-const LOCK_POLL_MS: u64 = 20;
+/// How many mission ids a start tries before giving up on a name collision.
+const CREATE_ATTEMPTS: u32 = 3;
+/// The span of time one `mid8` covers: the ULID's first 8 characters are its
+/// top 40 timestamp bits, so they change every 2^10 ms.
+const MID8_WINDOW_MS: u64 = 1024;
 
 /// A freshly created, still empty mission directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMission {
     /// Its path.
     pub dir: PathBuf,
-    /// `NNN-slug`.
+    /// Its name, which is also its `mission_slug`.
     pub slug: String,
-    /// `NNN`.
-    pub number: u64,
+    /// The mission's ULID.
+    pub mission_id: String,
 }
 
-/// The held numbering lock; dropping it releases the lock.
-struct NumberLock {
-    path: PathBuf,
+/// The first 8 characters of a mission id.
+pub fn mid8(mission_id: &str) -> &str {
+    mission_id.get(..8).unwrap_or(mission_id)
 }
 
-impl Drop for NumberLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
+/// The directory name of a mission with slug `base` and id `mission_id`.
+pub fn dir_name(base: &str, mission_id: &str) -> String {
+    format!("{}-{}", slug::strip_numeric_prefix(base), mid8(mission_id))
 }
 
-impl NumberLock {
-    fn acquire(caps: Capabilities<'_>, specs: &Path) -> Result<Self> {
-        let path = specs.join(LOCK_FILE);
-        let give_up = caps.clock.monotonic_ms().saturating_add(LOCK_WAIT_MS);
-        loop {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut file) => {
-                    // The lock's age is read back by others to break stale locks.
-                    let _ = file.write_all(caps.clock.unix_ms().to_string().as_bytes());
-                    return Ok(Self { path });
-                }
-                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let taken_at = std::fs::read_to_string(&path).ok().and_then(|s| s.trim().parse::<u64>().ok());
-                    if taken_at.is_some_and(|t| caps.clock.unix_ms().saturating_sub(t) > STALE_LOCK_MS) {
-                        let _ = std::fs::remove_file(&path);
-                        continue;
-                    }
-                    if caps.clock.monotonic_ms() >= give_up {
-                        return Err(OriginError::new(
-                            ErrorKind::Io,
-                            format!(
-                                "Another mission start holds {} for more than {} s. If none is running, delete that file and retry.",
-                                path.display(),
-                                LOCK_WAIT_MS / 1000
-                            ),
-                        ));
-                    }
-                    caps.clock.sleep_ms(LOCK_POLL_MS);
-                }
-                Err(err) => return Err(OriginError::io("create", &path, &err)),
-            }
-        }
-    }
-}
-
-/// Creates `repo_root/kitty-specs/NNN-slug/` for ticket `key` / `title`.
+/// Creates `repo_root/kitty-specs/<slug>-<mid8>` for the ticket `key` /
+/// `title`, with a new mission id.
+///
+/// Two starts of the same ticket within one `mid8` window would pick the same
+/// name; the second then waits for the next window and mints a new id.
+///
+/// # Errors
+///
+/// `io` when the directory cannot be created.
 pub fn create_mission_dir(caps: Capabilities<'_>, repo_root: &Path, key: &str, title: &str) -> Result<NewMission> {
     let specs = repo_root.join(SPECS_DIR);
     std::fs::create_dir_all(&specs).map_err(|err| OriginError::io("create", &specs, &err))?;
-    let _lock = NumberLock::acquire(caps, &specs)?;
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(&specs).map_err(|err| OriginError::io("list", &specs, &err))? {
-        let entry = entry.map_err(|err| OriginError::io("list", &specs, &err))?;
-        names.push(entry.file_name().to_string_lossy().into_owned());
-    }
-    let mut number = slug::next_number(names.iter().map(String::as_str));
-    loop {
-        let name = slug::mission_dir_name(number, key, title);
+    let base = slug::derive_slug(key, title, slug::MAX_SLUG_LEN);
+    for _ in 0..CREATE_ATTEMPTS {
+        let mission_id = caps.new_ulid();
+        let name = dir_name(&base, &mission_id);
         let dir = specs.join(&name);
         match std::fs::create_dir(&dir) {
-            Ok(()) => return Ok(NewMission { dir, slug: name, number }),
-            // Made by something that ignores the lock: take the next number.
-            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => number += 1,
+            Ok(()) => return Ok(NewMission { dir, slug: name, mission_id }),
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+                caps.clock.sleep_ms(MID8_WINDOW_MS - caps.clock.unix_ms() % MID8_WINDOW_MS);
+            }
             Err(err) => return Err(OriginError::io("create", &dir, &err)),
         }
     }
+    Err(OriginError::new(
+        ErrorKind::Io,
+        format!("Could not pick a free mission directory name under {} for {key}; retry in a moment.", specs.display()),
+    ))
 }

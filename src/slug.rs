@@ -1,7 +1,9 @@
-//! Mission slugs and numbers: `kitty-specs/NNN-slug` names.
+//! Mission slugs from a ticket: `[a-z0-9]` words joined by single hyphens,
+//! which is Spec Kitty's kebab-case rule (`^[a-z0-9][a-z0-9]*(-[a-z0-9]+)*$`).
 
-/// The longest a mission directory name (`NNN-slug`) may be.
-pub const MAX_DIR_NAME: usize = 64;
+/// The longest slug: with `-` and the 8-character mission id prefix, a
+/// mission directory name stays within 64 characters.
+pub const MAX_SLUG_LEN: usize = 55;
 
 /// The slug used when the key and title leave nothing usable.
 pub const FALLBACK_SLUG: &str = "mission";
@@ -44,30 +46,13 @@ pub fn derive_slug(key: &str, title: &str, max_len: usize) -> String {
     if slug.is_empty() { FALLBACK_SLUG[..FALLBACK_SLUG.len().min(max_len)].to_string() } else { slug }
 }
 
-/// The numeric prefix of a mission directory name (`061-x` gives 61).
-pub fn number_prefix(name: &str) -> Option<u64> {
-    let digits: &str = &name[..name.find(|c: char| !c.is_ascii_digit()).unwrap_or(name.len())];
-    if digits.is_empty() {
-        return None;
+/// The slug without a leading `NNN-` (three digits), when something
+/// remains: Spec Kitty 3.2 drops that legacy number from directory names.
+pub fn strip_numeric_prefix(slug: &str) -> &str {
+    match slug.as_bytes() {
+        [a, b, c, b'-', _, ..] if [a, b, c].iter().all(|d| d.is_ascii_digit()) => &slug[4..],
+        _ => slug,
     }
-    let rest = &name[digits.len()..];
-    if !(rest.is_empty() || rest.starts_with('-')) {
-        return None;
-    }
-    digits.parse().ok()
-}
-
-/// One more than the highest numeric prefix among `names` (1 when none).
-pub fn next_number<'a>(names: impl IntoIterator<Item = &'a str>) -> u64 {
-    names.into_iter().filter_map(number_prefix).max().map_or(1, |n| n.saturating_add(1))
-}
-
-/// The directory name for mission `number` of ticket `key` / `title`:
-/// `NNN-slug`, at least three digits, at most [`MAX_DIR_NAME`] characters.
-pub fn mission_dir_name(number: u64, key: &str, title: &str) -> String {
-    let number = format!("{number:03}");
-    let budget = MAX_DIR_NAME.saturating_sub(number.len() + 1).max(1);
-    format!("{number}-{}", derive_slug(key, title, budget))
 }
 
 #[cfg(test)]
@@ -76,8 +61,7 @@ mod tests {
 
     #[test]
     fn the_spec_example() {
-        assert_eq!(derive_slug("WEB-123", "Add Clerk auth", 60), "web-123-add-clerk-auth");
-        assert_eq!(mission_dir_name(61, "WEB-123", "Add Clerk auth"), "061-web-123-add-clerk-auth");
+        assert_eq!(derive_slug("WEB-123", "Add Clerk auth", MAX_SLUG_LEN), "web-123-add-clerk-auth");
     }
 
     #[test]
@@ -98,7 +82,7 @@ mod tests {
     fn hostile_keys_cannot_escape_the_directory() {
         assert_eq!(derive_slug("../../x", "", 60), "x");
         assert_eq!(derive_slug("/etc/passwd", "..", 60), "etc-passwd");
-        assert_eq!(mission_dir_name(1, "..", ".."), "001-mission");
+        assert_eq!(derive_slug("..", "..", 60), "mission");
     }
 
     #[test]
@@ -108,24 +92,20 @@ mod tests {
     }
 
     #[test]
-    fn long_titles_are_cut_at_a_word_boundary_within_64() {
+    fn long_titles_are_cut_at_a_word_boundary() {
         let title = "word ".repeat(100) + &"x".repeat(300);
-        assert_eq!(title.len(), 800);
-        let name = mission_dir_name(7, "WEB-1", &title[..500]);
-        assert!(name.len() <= MAX_DIR_NAME, "{name}");
-        assert!(name.starts_with("007-web-1-word-word"), "{name}");
-        assert!(name.ends_with("-word"), "cut mid-word: {name}");
-        let one_word = mission_dir_name(7, &"k".repeat(500), "");
-        assert_eq!(one_word.len(), MAX_DIR_NAME);
-        let big = mission_dir_name(12345, "WEB-1", &title);
-        assert!(big.starts_with("12345-") && big.len() <= MAX_DIR_NAME, "{big}");
+        let slug = derive_slug("WEB-1", &title, MAX_SLUG_LEN);
+        assert!(slug.len() <= MAX_SLUG_LEN, "{slug}");
+        assert!(slug.starts_with("web-1-word-word") && slug.ends_with("-word"), "cut mid-word: {slug}");
+        assert_eq!(derive_slug(&"k".repeat(500), "", MAX_SLUG_LEN).len(), MAX_SLUG_LEN);
     }
 
     #[test]
-    fn numbering_follows_the_highest_prefix() {
-        assert_eq!(next_number([]), 1);
-        assert_eq!(next_number(["001-a", "003-b", "notes", "002"]), 4);
-        assert_eq!(next_number(["061-x", "1000-y", "12abc", ".lock"]), 1001);
-        assert_eq!(mission_dir_name(1000, "A-1", "t"), "1000-a-1-t");
+    fn a_legacy_number_prefix_is_dropped_like_spec_kitty_does() {
+        assert_eq!(strip_numeric_prefix("057-numbered-slug"), "numbered-slug");
+        assert_eq!(strip_numeric_prefix("069"), "069");
+        assert_eq!(strip_numeric_prefix("069-"), "069-");
+        assert_eq!(strip_numeric_prefix("web-123"), "web-123");
+        assert_eq!(strip_numeric_prefix("1234-x"), "1234-x");
     }
 }

@@ -1,22 +1,28 @@
 //! `start_mission_from_ticket()` (FR-006): create the mission from a
-//! confirmed ticket, then bind it as the mission's origin.
+//! confirmed ticket with Spec Kitty 3.2's own layout, then bind it as the
+//! mission's origin.
 
 use std::path::Path;
 
 use serde_json::Value;
 
-use crate::bind;
 use crate::capabilities::Capabilities;
-use crate::config;
 use crate::error::{ErrorKind, OriginError, Result};
 use crate::meta::{self, Meta};
-use crate::mission_dir::{self, NewMission};
 use crate::model::{MissionFromTicketResult, OriginCandidate, Routing};
+use crate::status_events::{self, Creation, Lines, STATUS_EVENTS_FILE};
+use crate::timestamps::python_isoformat;
+use crate::{bind, config, events, layout, mission_dir, templates};
 
 /// The branch recorded when `.git/HEAD` names none.
 pub const DEFAULT_BRANCH: &str = "main";
 /// The mission's human-readable document.
 pub const SPEC_FILE: &str = "spec.md";
+/// The topology of a mission kitty-origin starts: planned on the current
+/// branch, without a coordination branch.
+pub const TOPOLOGY: &str = "single_branch";
+/// The most bytes of `.git/HEAD` read (a branch name is short).
+const MAX_HEAD_BYTES: u64 = 4096;
 
 /// Checks a mission type (`software-dev`): lower-case ASCII words and hyphens.
 pub fn validate_mission_key(mission_key: &str) -> Result<&str> {
@@ -35,52 +41,104 @@ pub fn validate_mission_key(mission_key: &str) -> Result<&str> {
 
 /// The branch named by the repo's `.git/HEAD`, else `main`.
 pub fn target_branch(repo_root: &Path) -> String {
-    std::fs::read_to_string(repo_root.join(".git/HEAD"))
+    crate::files::read_bounded(&repo_root.join(".git/HEAD"), MAX_HEAD_BYTES)
         .ok()
+        .flatten()
         .and_then(|head| head.trim().strip_prefix("ref: refs/heads/").map(str::to_string))
         .filter(|branch| !branch.is_empty())
         .unwrap_or_else(|| DEFAULT_BRANCH.to_string())
 }
 
-/// The initial `meta.json` of a mission started from `candidate`.
-pub fn initial_meta(caps: Capabilities<'_>, mission: &NewMission, candidate: &OriginCandidate, mission_key: &str, branch: String) -> Meta {
+/// Whitespace collapsed to single spaces, trimmed.
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `purpose_context` of a ticket, as Spec Kitty's ticket-first start derives
+/// it: the first paragraph of the body with at least 24 characters; else
+/// Spec Kitty's own default sentence for a mission.
+pub fn purpose_context(body: Option<&str>, friendly_name: &str, target_branch: &str) -> String {
+    paragraphs(body.unwrap_or_default()).into_iter().find(|p| p.chars().count() >= 24).unwrap_or_else(|| {
+        format!("This mission advances {friendly_name} on {target_branch} so stakeholders can track the work from mission creation onward.")
+    })
+}
+
+/// The paragraphs of `text` (separated by blank lines), each collapsed to one line.
+fn paragraphs(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut current = String::new();
+    for line in text.lines().chain([""]) {
+        if line.trim().is_empty() {
+            if !current.trim().is_empty() {
+                found.push(collapse(&current));
+            }
+            current.clear();
+        } else {
+            current.push_str(line);
+            current.push(' ');
+        }
+    }
+    found
+}
+
+/// The initial `meta.json` of a new mission: Spec Kitty 3.2's fields, in a
+/// single branch (no coordination branch), not yet flattened.
+pub fn initial_meta(creation: &Creation) -> Meta {
     let mut meta = Meta::new();
     let mut put = |key: &str, value: Value| {
         meta.insert(key.to_string(), value);
     };
-    put("mission_id", caps.new_ulid().into());
-    put("mission_number", format!("{:03}", mission.number).into());
-    put("mission_slug", mission.slug.clone().into());
-    put("slug", mission.slug.clone().into());
-    put("friendly_name", candidate.title.clone().into());
-    put("mission_type", mission_key.into());
-    put("target_branch", branch.into());
-    put("created_at", caps.now_iso().into());
-    put("purpose_tldr", format!("{}: {}", candidate.external_issue_key, candidate.title).into());
-    if let Some(body) = &candidate.body {
-        put("purpose_context", body.clone().into());
-    }
+    put("created_at", creation.created_at.clone().into());
+    put("flattened", false.into());
+    put("friendly_name", creation.friendly_name.clone().into());
+    put("mission_id", creation.mission_id.clone().into());
+    put("mission_number", Value::Null);
+    put("mission_slug", creation.mission_slug.clone().into());
+    put("mission_type", creation.mission_type.clone().into());
+    put("purpose_context", creation.purpose_context.clone().into());
+    put("purpose_tldr", creation.purpose_tldr.clone().into());
+    put("slug", creation.mission_slug.clone().into());
+    put("target_branch", creation.target_branch.clone().into());
+    put("topology", TOPOLOGY.into());
     meta
 }
 
-/// The mission's `spec.md`: the ticket, its link and its body, readable offline.
-pub fn render_spec(candidate: &OriginCandidate, routing: &Routing) -> String {
-    let body = candidate.body.as_deref().map(str::trim).filter(|b| !b.is_empty()).unwrap_or("_The ticket has no description._");
-    format!(
-        "# {title}\n\n\
-         Origin ticket: [{key}]({url}) — {provider} {resource_type} `{resource_id}`, status: {status}.\n\n\
-         ## Ticket description\n\n{body}\n",
-        title = candidate.title,
-        key = candidate.external_issue_key,
-        url = candidate.url,
-        provider = routing.provider,
-        resource_type = routing.resource_type,
-        resource_id = routing.resource_id,
-        status = if candidate.status.is_empty() { "unknown" } else { &candidate.status },
-    )
+/// Writes the scaffold into the new, empty `dir`, in Spec Kitty's order:
+/// the folders, `tasks/.gitkeep`, an empty log, `tasks/README.md`, `spec.md`,
+/// `meta.json`, then the two creation lines of the log.
+fn write_scaffold(caps: Capabilities<'_>, dir: &Path, creation: &Creation, spec: &str, lines: &Lines) -> Result<()> {
+    for sub in ["checklists", "research", "tasks"] {
+        let path = dir.join(sub);
+        std::fs::create_dir(&path).map_err(|err| OriginError::io("create", &path, &err))?;
+    }
+    let files = [
+        ("tasks/.gitkeep", String::new()),
+        (STATUS_EVENTS_FILE, String::new()),
+        ("tasks/README.md", templates::tasks_readme(&creation.target_branch)),
+        (SPEC_FILE, spec.to_string()),
+    ];
+    for (name, text) in files {
+        let path = dir.join(name);
+        crate::files::create_new(&path, text.as_bytes()).map_err(|err| OriginError::io("write", &path, &err))?;
+    }
+    meta::write_meta(dir, &initial_meta(creation), caps.entropy.random_u128())?;
+    status_events::append(dir, lines)
 }
 
-/// Creates the mission for `candidate` under `repo_root` and binds it.
+/// Creates the mission for `candidate` under `repo_root`, as Spec Kitty 3.2's
+/// create lays it out, then binds the ticket as its origin.
+///
+/// The creation events go to the host's sink after the scaffold is complete
+/// and before the bind, so the control plane hears of the mission before its
+/// origin (the reference host also commits the scaffold at that moment).
+///
+/// # Errors
+///
+/// Everything [`bind::bind_mission_origin`] returns; before the mission
+/// exists: `unsupported-project-layout`, `no-tracker-binding`,
+/// `invalid-candidate` (mission type, provider), `io`. A failure while
+/// writing the scaffold removes the directory; a failed bind keeps the
+/// mission and says how to retry the bind.
 pub fn start_mission_from_ticket(
     caps: Capabilities<'_>,
     repo_root: &Path,
@@ -88,20 +146,36 @@ pub fn start_mission_from_ticket(
     routing: &Routing,
     mission_key: &str,
 ) -> Result<MissionFromTicketResult> {
-    let mission_key = validate_mission_key(mission_key)?;
-    let binding = config::load_binding(repo_root)?;
-    bind::check_same_provider(&binding, routing)?;
+    let mission_type = validate_mission_key(mission_key)?;
+    layout::check(repo_root)?;
+    let config = config::load_repo_config(repo_root)?;
+    bind::check_same_provider(&config.binding, routing)?;
+    let template_file = templates::spec_template_name(mission_type, config.project.mission_types.as_deref())?;
+    let spec = templates::find_spec_template(repo_root, mission_type, template_file)?
+        .unwrap_or_else(|| templates::fallback_spec(candidate, routing));
+    let target_branch = target_branch(repo_root);
+    let friendly_name = collapse(&candidate.title);
 
     let mission = mission_dir::create_mission_dir(caps, repo_root, &candidate.external_issue_key, &candidate.title)?;
-    let meta = initial_meta(caps, &mission, candidate, mission_key, target_branch(repo_root));
-    let spec_path = mission.dir.join(SPEC_FILE);
-    let written = meta::write_meta(&mission.dir, &meta, caps.entropy.random_u128()).and_then(|_| {
-        std::fs::write(&spec_path, render_spec(candidate, routing)).map_err(|err| OriginError::io("write", &spec_path, &err))
-    });
-    if let Err(err) = written {
+    let creation = Creation {
+        mission_id: mission.mission_id.clone(),
+        mission_slug: mission.slug.clone(),
+        mission_type: mission_type.to_string(),
+        purpose_tldr: friendly_name.clone(),
+        purpose_context: purpose_context(candidate.body.as_deref(), &friendly_name, &target_branch),
+        friendly_name,
+        target_branch,
+        created_at: python_isoformat(caps.clock.unix_micros()),
+    };
+    let lines = status_events::creation_lines(caps, &creation, &config.project);
+    if let Err(err) = write_scaffold(caps, &mission.dir, &creation, &spec, &lines) {
         // Nothing half-made stays behind: the directory was ours alone.
         let _ = std::fs::remove_dir_all(&mission.dir);
         return Err(err);
+    }
+    for line in [&lines.mission_created, &lines.specify_started] {
+        // Telemetry, like Spec Kitty's fan-out: a refused event never fails the start.
+        let _ = caps.events.emit(&events::from_status_line(caps, line, config.binding.project_slug.as_deref()));
     }
 
     let dir = mission.dir.display().to_string();

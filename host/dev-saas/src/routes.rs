@@ -178,5 +178,5 @@ fn events(state: &mut ServerState, body: &Value) -> (u16, Value) {
 
 fn chrono_now() -> String {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    spec_kitty_origin::capabilities::iso_utc(secs * 1000)
+    spec_kitty_origin::timestamps::iso_utc_seconds(secs * 1_000_000)
 }
