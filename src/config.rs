@@ -75,6 +75,8 @@ pub struct ProjectConfig {
     pub slug: Option<String>,
     /// `mission_type_activations`: the mission types the repo allows (none: any).
     pub mission_types: Option<Vec<String>>,
+    /// `protection.protected_branches` (none: Spec Kitty's default set).
+    pub protected_branches: Option<Vec<String>>,
 }
 
 /// A repo's configuration: its tracker binding and its project.
@@ -117,11 +119,12 @@ pub fn load_binding(repo_root: &Path) -> Result<TrackerBinding> {
 fn parse_project(text: &str) -> ProjectConfig {
     let Ok(doc) = serde_norway::from_str::<Value>(text) else { return ProjectConfig::default() };
     let project_field = |name: &str| doc.get("project").and_then(|p| p.get(name)).and_then(Value::as_str).map(str::to_string);
-    let mission_types = doc
-        .get("mission_type_activations")
-        .and_then(Value::as_sequence)
-        .map(|types| types.iter().filter_map(Value::as_str).map(str::to_string).collect());
-    ProjectConfig { uuid: project_field("uuid"), slug: project_field("slug"), mission_types }
+    let strings = |value: &Value| -> Option<Vec<String>> {
+        value.as_sequence().map(|items| items.iter().filter_map(Value::as_str).map(str::to_string).collect())
+    };
+    let mission_types = doc.get("mission_type_activations").and_then(strings);
+    let protected_branches = doc.get("protection").and_then(|p| p.get("protected_branches")).and_then(strings);
+    ProjectConfig { uuid: project_field("uuid"), slug: project_field("slug"), mission_types, protected_branches }
 }
 
 /// Parses the `tracker:` block out of the YAML `text` read from `path`.

@@ -29,11 +29,15 @@ pub fn check(repo_root: &Path) -> Result<()> {
     let text = match crate::files::read_bounded(&path, MAX_METADATA_BYTES) {
         Ok(Some(text)) => text,
         Ok(None) => return Ok(()),
-        Err(err) => return Err(unsupported(format!("{} cannot be read ({err}). Repair it, or run `spec-kitty upgrade` in the repo, then retry.", path.display()))),
+        Err(err) => {
+            return Err(unsupported(format!(
+                "{} cannot be read ({err}). Repair it, or run `spec-kitty upgrade` in the repo, then retry.",
+                path.display()
+            )));
+        }
     };
-    let schema = serde_norway::from_str::<Value>(&text)
-        .ok()
-        .and_then(|doc| doc.get("spec_kitty").and_then(|s| s.get("schema_version")).cloned());
+    let schema =
+        serde_norway::from_str::<Value>(&text).ok().and_then(|doc| doc.get("spec_kitty").and_then(|s| s.get("schema_version")).cloned());
     match schema.as_ref().and_then(Value::as_u64) {
         Some(SCHEMA_VERSION) => Ok(()),
         Some(newer) if newer > SCHEMA_VERSION => Err(unsupported(format!(

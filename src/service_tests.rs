@@ -6,7 +6,7 @@ use crate::capabilities::TransportError;
 use crate::error::ErrorKind;
 use crate::model::{MatchType, OriginCandidate, Routing};
 use crate::testing::{Doubles, LINEAR_CONFIG, bound_repo, write};
-use crate::{bind, search, start};
+use crate::{bind, search};
 
 const SEARCH_OK: &str = r#"{"candidates":[{"external_issue_id":"uuid-123","external_issue_key":"WEB-123","title":"Add Clerk auth","status":"In Progress","url":"https://linear.app/acme/issue/WEB-123/add-clerk-auth","match_type":"text","body":"Replace the session cookies with Clerk."},{"external_issue_id":"uuid-127","external_issue_key":"WEB-127","title":"Clerk middleware cleanup","status":"Todo","url":"https://linear.app/acme/issue/WEB-127/clerk-middleware-cleanup"}],"resource_type":"linear_team","resource_id":"team-uuid"}"#;
 const BIND_OK: &str = r#"{"origin_link_id":"link-1","bound_at":"2026-04-01T12:00:00Z"}"#;

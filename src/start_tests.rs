@@ -41,7 +41,8 @@ fn scenario_5_lays_the_mission_out_as_spec_kitty_3_2_does() {
     d.saas.push(200, BIND_OK);
     let outcome = start::start_mission_from_ticket(d.caps(), repo.path(), &candidate(), &routing(), "software-dev").unwrap();
 
-    let names: Vec<String> = std::fs::read_dir(repo.path().join("kitty-specs")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let names: Vec<String> =
+        std::fs::read_dir(repo.path().join("kitty-specs")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     assert_eq!(names.len(), 1);
     let slug = names[0].clone();
     let dir = repo.path().join("kitty-specs").join(&slug);
@@ -89,7 +90,10 @@ fn scenario_5_lays_the_mission_out_as_spec_kitty_3_2_does() {
     assert_ne!(created.event_id, created_id, "the control plane's copy has its own id");
     assert_eq!(serde_json::from_str::<Value>(&created.payload_json).unwrap(), events[0]["payload"]);
     let started: Value = serde_json::from_str(&emitted[1].payload_json).unwrap();
-    assert_eq!(started, json!({"actor": "kitty-origin start-mission-from-ticket", "at": "2026-04-01T12:00:00Z", "mission_number": null, "mission_slug": slug}));
+    assert_eq!(
+        started,
+        json!({"actor": "kitty-origin start-mission-from-ticket", "at": "2026-04-01T12:00:00Z", "mission_number": null, "mission_slug": slug})
+    );
     assert_eq!(emitted[1].aggregate_id, slug);
     assert_eq!(d.saas.sent.borrow()[0].body["mission_id"], json!(mission_id));
 }
@@ -103,7 +107,8 @@ fn without_a_template_spec_md_is_our_summary_and_says_so() {
     let spec = std::fs::read_to_string(std::path::Path::new(&outcome.feature_dir).join("spec.md")).unwrap();
     assert!(spec.starts_with(crate::templates::FALLBACK_SPEC_NOTE), "{spec}");
     assert!(spec.contains("# Add  Clerk auth\n\nOrigin ticket: [WEB-123](https://linear.app/acme/issue/WEB-123/add-clerk-auth)"), "{spec}");
-    let meta: Value = serde_json::from_str(&std::fs::read_to_string(std::path::Path::new(&outcome.feature_dir).join("meta.json")).unwrap()).unwrap();
+    let meta: Value =
+        serde_json::from_str(&std::fs::read_to_string(std::path::Path::new(&outcome.feature_dir).join("meta.json")).unwrap()).unwrap();
     assert_eq!(meta["target_branch"], "main");
 }
 
@@ -136,7 +141,9 @@ fn a_failed_bind_keeps_the_mission_and_says_how_to_retry() {
 fn start_checks_its_input_before_creating_anything() {
     let repo = bound_repo(&format!("{PROJECT}{LINEAR_CONFIG}"));
     let d = Doubles::default();
-    for (mission_type, kind) in [("Bad Type", ErrorKind::InvalidCandidate), ("bogus", ErrorKind::InvalidCandidate), ("plan", ErrorKind::InvalidCandidate)] {
+    for (mission_type, kind) in
+        [("Bad Type", ErrorKind::InvalidCandidate), ("bogus", ErrorKind::InvalidCandidate), ("plan", ErrorKind::InvalidCandidate)]
+    {
         let err = start::start_mission_from_ticket(d.caps(), repo.path(), &candidate(), &routing(), mission_type).unwrap_err();
         assert_eq!(err.kind(), kind, "{mission_type}: {err:?}");
     }

@@ -6,9 +6,9 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use kitty_origin_host::Error;
 use kitty_origin_host::events::MemorySink;
 use kitty_origin_host::types::{ErrorKind, MatchType, OriginError};
+use kitty_origin_host::{Error, SpecTemplates};
 use serde_json::json;
 
 fn mission(h: &Harness, meta: &str) -> std::path::PathBuf {
@@ -91,45 +91,54 @@ fn scenario_4_missing_user_link_sends_the_developer_to_the_dashboard() {
 
 #[test]
 fn scenario_5_start_creates_the_mission_binds_it_and_emits_the_event() {
-    let h = harness(happy);
-    h.write(".git/HEAD", "ref: refs/heads/main\n");
-    let result = h.runtime.start_mission_from_ticket(h.root(), &web_123(), "linear", "linear_team", "team-uuid", "software-dev").unwrap();
-    let dir = h.root().canonicalize().unwrap().join("kitty-specs/001-web-123-add-clerk-auth");
+    let templates = tempfile::tempdir().unwrap();
+    std::fs::write(templates.path().join("spec-template.md"), "# Feature Specification: [FEATURE NAME]\n").unwrap();
+    let saas = StubSaas::new(happy);
+    let sink = Arc::new(MemorySink::default());
+    let mut caps = capabilities(&saas, &sink, true);
+    caps.spec_templates = SpecTemplates::Dirs(vec![templates.path().canonicalize().unwrap()]);
+    let h = Harness { runtime: runtime(caps), saas, sink, repo: tempfile::tempdir().unwrap() };
+    h.write(".kittify/config.yaml", LINEAR_CONFIG);
+    h.write(".git/HEAD", "ref: refs/heads/feature/clerk\n");
+    let result = h
+        .runtime
+        .start_mission_from_ticket(h.root(), &web_123(), "linear", "linear_team", "team-uuid", "software-dev", None)
+        .map(|o| o.result)
+        .unwrap();
+    let slug = result.feature_slug.clone();
+    let dir = h.root().canonicalize().unwrap().join("kitty-specs").join(&slug);
     assert_eq!(result.feature_dir, dir.display().to_string());
-    assert_eq!(result.feature_slug, "001-web-123-add-clerk-auth");
     assert!(result.event_emitted);
 
     let text = std::fs::read_to_string(dir.join("meta.json")).unwrap();
     let meta: serde_json::Value = serde_json::from_str(&text).unwrap();
     let (id, created) = (meta["mission_id"].as_str().unwrap(), meta["created_at"].as_str().unwrap());
-    assert_eq!(id.len(), 26);
-    assert!(created.ends_with('Z') && created.len() == 20, "{created}");
+    assert_eq!(slug, format!("web-123-add-clerk-auth-{}", &id[..8]));
+    assert!(created.ends_with("+00:00") && (created.len() == 25 || created.len() == 32), "Python isoformat: {created}");
     let expected = format!(
-        "{{\n  \"created_at\": \"{created}\",\n  \"friendly_name\": \"Add Clerk auth\",\n  \"mission_id\": \"{id}\",\n  \"mission_number\": \"001\",\n  \"mission_slug\": \"001-web-123-add-clerk-auth\",\n  \"mission_type\": \"software-dev\",\n  \"origin_ticket\": {{\n    \"external_issue_id\": \"uuid-123\",\n    \"external_issue_key\": \"WEB-123\",\n    \"external_issue_url\": \"https://linear.app/acme/issue/WEB-123/add-clerk-auth\",\n    \"provider\": \"linear\",\n    \"resource_id\": \"team-uuid\",\n    \"resource_type\": \"linear_team\",\n    \"title\": \"Add Clerk auth\"\n  }},\n  \"purpose_context\": \"Replace the session cookies with Clerk.\",\n  \"purpose_tldr\": \"WEB-123: Add Clerk auth\",\n  \"slug\": \"001-web-123-add-clerk-auth\",\n  \"target_branch\": \"main\"\n}}\n"
+        "{{\n  \"created_at\": \"{created}\",\n  \"flattened\": false,\n  \"friendly_name\": \"Add Clerk auth\",\n  \"mission_id\": \"{id}\",\n  \"mission_number\": null,\n  \"mission_slug\": \"{slug}\",\n  \"mission_type\": \"software-dev\",\n  \"origin_ticket\": {{\n    \"external_issue_id\": \"uuid-123\",\n    \"external_issue_key\": \"WEB-123\",\n    \"external_issue_url\": \"https://linear.app/acme/issue/WEB-123/add-clerk-auth\",\n    \"provider\": \"linear\",\n    \"resource_id\": \"team-uuid\",\n    \"resource_type\": \"linear_team\",\n    \"title\": \"Add Clerk auth\"\n  }},\n  \"purpose_context\": \"Replace the session cookies with Clerk.\",\n  \"purpose_tldr\": \"Add Clerk auth\",\n  \"slug\": \"{slug}\",\n  \"target_branch\": \"feature/clerk\",\n  \"topology\": \"single_branch\"\n}}\n"
     );
     assert_eq!(text, expected);
-    let spec = std::fs::read_to_string(dir.join("spec.md")).unwrap();
-    assert!(
-        spec.starts_with("# Add Clerk auth\n\nOrigin ticket: [WEB-123](https://linear.app/acme/issue/WEB-123/add-clerk-auth)"),
-        "{spec}"
+    assert_eq!(
+        std::fs::read_to_string(dir.join("spec.md")).unwrap(),
+        "# Feature Specification: [FEATURE NAME]\n",
+        "copied from the granted template"
     );
-    assert!(spec.contains("Replace the session cookies with Clerk."));
+    let log = std::fs::read_to_string(dir.join("status.events.jsonl")).unwrap();
+    let kinds: Vec<String> =
+        log.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["event_type"].as_str().unwrap().to_string()).collect();
+    assert_eq!(kinds, ["MissionCreated", "SpecifyStarted"]);
+    assert!(dir.join("tasks/README.md").is_file() && dir.join("tasks/.gitkeep").is_file());
+    assert!(dir.join("checklists").is_dir() && dir.join("research").is_dir());
 
     let bind = &h.saas.seen()[0];
     assert_eq!(bind.path, "/api/v1/tracker/mission-origin/bind/");
     assert_eq!(bind.body["mission_id"], json!(id));
-    assert_eq!(bind.body["mission_slug"], json!("001-web-123-add-clerk-auth"));
+    assert_eq!(bind.body["mission_slug"], json!(slug));
     assert!(bind.headers["idempotency-key"].starts_with("mission-origin-"));
 
-    let events = h.sink.events();
-    assert_eq!(events.len(), 1);
-    assert_eq!(
-        (events[0].event_type.as_str(), events[0].aggregate_type.as_str(), events[0].aggregate_id.as_str()),
-        ("MissionOriginBound", "Mission", id)
-    );
-    let payload: serde_json::Value = serde_json::from_str(&events[0].payload_json).unwrap();
-    assert_eq!(payload["mission_slug"], json!("001-web-123-add-clerk-auth"));
-    assert_eq!(payload["external_issue_key"], json!("WEB-123"));
+    let types: Vec<String> = h.sink.events().iter().map(|e| e.event_type.clone()).collect();
+    assert_eq!(types, ["MissionCreated", "SpecifyStarted", "MissionOriginBound"]);
 }
 
 #[test]
@@ -187,7 +196,7 @@ fn bind_error_rows_leave_meta_json_untouched() {
         let h = harness(move |_| (status, body.into()));
         let before = "{\"mission_slug\": \"001-x\"}";
         let dir = mission(&h, before);
-        let err = origin_error(h.runtime.bind_mission_origin(&dir, &web_123(), "linear", "linear_team", "team-uuid"));
+        let err = origin_error(h.runtime.bind_mission_origin(&dir, &web_123(), "linear", "linear_team", "team-uuid").map(|o| o.result));
         let expected = match status {
             409 => matches!(err, OriginError::OriginConflict(_)),
             403 => matches!(err, OriginError::UserLinkRequired(_)),
@@ -204,8 +213,8 @@ fn bind_error_rows_leave_meta_json_untouched() {
 fn rebinding_the_same_origin_is_a_no_op_and_another_is_a_conflict() {
     let h = harness(happy);
     let dir = mission(&h, "{\"mission_id\": \"01JQ0000000000000000000000\"}");
-    let first = h.runtime.bind_mission_origin(&dir, &web_123(), "linear", "linear_team", "team-uuid").unwrap();
-    let again = h.runtime.bind_mission_origin(&dir, &web_123(), "linear", "linear_team", "team-uuid").unwrap();
+    let first = h.runtime.bind_mission_origin(&dir, &web_123(), "linear", "linear_team", "team-uuid").map(|o| o.result).unwrap();
+    let again = h.runtime.bind_mission_origin(&dir, &web_123(), "linear", "linear_team", "team-uuid").map(|o| o.result).unwrap();
     assert_eq!(first.metadata_json, again.metadata_json);
     assert_eq!(std::fs::read_to_string(dir.join("meta.json")).unwrap(), first.metadata_json);
     let seen = h.saas.seen();
@@ -214,7 +223,7 @@ fn rebinding_the_same_origin_is_a_no_op_and_another_is_a_conflict() {
     let mut other = web_123();
     other.external_issue_id = "uuid-127".into();
     other.external_issue_key = "WEB-127".into();
-    let err = origin_error(h.runtime.bind_mission_origin(&dir, &other, "linear", "linear_team", "team-uuid"));
+    let err = origin_error(h.runtime.bind_mission_origin(&dir, &other, "linear", "linear_team", "team-uuid").map(|o| o.result));
     assert!(matches!(&err, OriginError::OriginConflict(m) if m.contains("WEB-123")), "{err:?}");
     assert_eq!(h.saas.seen().len(), 2, "a local conflict sends nothing");
 }
@@ -225,13 +234,13 @@ fn missing_or_malformed_meta_is_invalid_metadata_with_nothing_sent() {
     h.write("kitty-specs/002-bad/meta.json", "{oops");
     let bad = h.root().join("kitty-specs/002-bad");
     assert!(matches!(
-        origin_error(h.runtime.bind_mission_origin(&bad, &web_123(), "linear", "linear_team", "t")),
+        origin_error(h.runtime.bind_mission_origin(&bad, &web_123(), "linear", "linear_team", "t").map(|o| o.result)),
         OriginError::InvalidMetadata(_)
     ));
     std::fs::create_dir_all(h.root().join("kitty-specs/003-empty")).unwrap();
     let empty = h.root().join("kitty-specs/003-empty");
     assert!(matches!(
-        origin_error(h.runtime.bind_mission_origin(&empty, &web_123(), "linear", "linear_team", "t")),
+        origin_error(h.runtime.bind_mission_origin(&empty, &web_123(), "linear", "linear_team", "t").map(|o| o.result)),
         OriginError::InvalidMetadata(_)
     ));
     assert!(h.saas.seen().is_empty());
@@ -240,7 +249,11 @@ fn missing_or_malformed_meta_is_invalid_metadata_with_nothing_sent() {
 #[test]
 fn a_failing_event_sink_does_not_fail_the_bind() {
     let h = harness_with(Some(LINEAR_CONFIG), MemorySink::failing("disk full"), happy);
-    let result = h.runtime.start_mission_from_ticket(h.root(), &web_123(), "linear", "linear_team", "team-uuid", "software-dev").unwrap();
+    let result = h
+        .runtime
+        .start_mission_from_ticket(h.root(), &web_123(), "linear", "linear_team", "team-uuid", "software-dev", None)
+        .map(|o| o.result)
+        .unwrap();
     assert!(!result.event_emitted);
     let meta = std::fs::read_to_string(std::path::Path::new(&result.feature_dir).join("meta.json")).unwrap();
     assert!(meta.contains("\"origin_ticket\""));
@@ -249,15 +262,19 @@ fn a_failing_event_sink_does_not_fail_the_bind() {
 #[test]
 fn a_failed_bind_after_start_keeps_the_mission_and_says_how_to_retry() {
     let h = harness(|_| (503, "{}".into()));
-    let err = origin_error(h.runtime.start_mission_from_ticket(h.root(), &web_123(), "linear", "linear_team", "team-uuid", "software-dev"));
+    let err = origin_error(
+        h.runtime
+            .start_mission_from_ticket(h.root(), &web_123(), "linear", "linear_team", "team-uuid", "software-dev", None)
+            .map(|o| o.result),
+    );
     let OriginError::ControlPlaneUnreachable(message) = err else { panic!("{err:?}") };
     assert!(message.contains("has no origin ticket yet") && message.contains("kitty-origin bind --mission"), "{message}");
-    let meta = std::fs::read_to_string(h.root().join("kitty-specs/001-web-123-add-clerk-auth/meta.json")).unwrap();
-    assert!(!meta.contains("origin_ticket"));
+    let dir = std::fs::read_dir(h.root().join("kitty-specs")).unwrap().next().unwrap().unwrap().path();
+    assert!(!std::fs::read_to_string(dir.join("meta.json")).unwrap().contains("origin_ticket"));
 }
 
 #[test]
-fn two_concurrent_starts_never_share_a_number() {
+fn concurrent_starts_never_share_a_directory() {
     let h = Arc::new(harness(happy));
     let threads: Vec<_> = (0..4)
         .map(|i| {
@@ -267,15 +284,21 @@ fn two_concurrent_starts_never_share_a_number() {
                 candidate.external_issue_id = format!("uuid-{i}");
                 candidate.external_issue_key = format!("WEB-{i}");
                 h.runtime
-                    .start_mission_from_ticket(h.root(), &candidate, "linear", "linear_team", "team-uuid", "software-dev")
+                    .start_mission_from_ticket(h.root(), &candidate, "linear", "linear_team", "team-uuid", "software-dev", None)
+                    .map(|o| o.result)
                     .unwrap()
                     .feature_slug
             })
         })
         .collect();
-    let mut numbers: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()[..3].to_string()).collect();
-    numbers.sort();
-    assert_eq!(numbers, ["001", "002", "003", "004"]);
+    let mut slugs: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    slugs.sort();
+    slugs.dedup();
+    assert_eq!(slugs.len(), 4);
+    for slug in &slugs {
+        let meta = std::fs::read_to_string(h.root().join("kitty-specs").join(slug).join("meta.json")).unwrap();
+        assert!(meta.contains("\"origin_ticket\"") && meta.contains(&format!("\"mission_slug\": \"{slug}\"")), "{meta}");
+    }
 }
 
 #[test]

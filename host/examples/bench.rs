@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use kitty_origin_dev_saas::{DevSaas, DevSaasConfig};
 use kitty_origin_host::egress::NetworkUpstream;
 use kitty_origin_host::outbox::Outbox;
-use kitty_origin_host::{Capabilities, Credentials, Runtime, SaasAccess, SaasOrigin};
+use kitty_origin_host::{Capabilities, Credentials, Runtime, SaasAccess, SaasOrigin, SpecTemplates};
 
 #[path = "../tests/common/events.rs"]
 mod events;
@@ -47,6 +47,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         events: outbox.clone(),
         egress_limits: Default::default(),
         call_limits: Default::default(),
+        git: false,
+        spec_templates: SpecTemplates::None,
     };
     let cache = work.path().join("cache");
     let mut rows = Vec::new();
@@ -81,7 +83,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|_| {
             let t = Instant::now();
             runtime
-                .start_mission_from_ticket(&repo, candidate, &found.provider, &found.resource_type, &found.resource_id, "software-dev")
+                .start_mission_from_ticket(
+                    &repo,
+                    candidate,
+                    &found.provider,
+                    &found.resource_type,
+                    &found.resource_id,
+                    "software-dev",
+                    None,
+                )
+                .map(|o| o.result)
                 .map(|_| t.elapsed())
         })
         .collect::<Result<_, _>>()?;

@@ -24,6 +24,34 @@ pub struct Capabilities {
     pub egress_limits: EgressLimits,
     /// Bounds on each call's memory and time.
     pub call_limits: CallLimits,
+    /// Whether to take Spec Kitty's git steps (refuse a protected branch,
+    /// switch to a start branch, commit the scaffold and the bound
+    /// `meta.json`) in repos that are git work trees.
+    pub git: bool,
+    /// Where a start may read Spec Kitty's spec templates from, outside the repo.
+    pub spec_templates: SpecTemplates,
+}
+
+/// The spec template directories outside the repo that a start is granted (read-only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpecTemplates {
+    /// The installed Spec Kitty's, found as [`crate::spec_kitty_install`] says.
+    Installed,
+    /// Exactly these directories, in tier order.
+    Dirs(Vec<std::path::PathBuf>),
+    /// None: only the repo's own tiers.
+    None,
+}
+
+impl SpecTemplates {
+    /// The directories to grant a start of `mission_type`.
+    pub fn dirs(&self, mission_type: &str) -> Vec<std::path::PathBuf> {
+        match self {
+            SpecTemplates::Installed => crate::spec_kitty_install::template_dirs(mission_type),
+            SpecTemplates::Dirs(dirs) => dirs.clone(),
+            SpecTemplates::None => Vec::new(),
+        }
+    }
 }
 
 impl Capabilities {

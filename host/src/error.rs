@@ -11,6 +11,9 @@ pub enum Error {
     Origin(OriginError),
     /// The component could not be loaded, or trapped.
     Component(String),
+    /// A git step Spec Kitty takes refused or failed (protected branch, bad
+    /// start branch, ...); nothing was sent.
+    Git(crate::git::GitError),
 }
 
 impl Error {
@@ -24,14 +27,16 @@ impl Error {
         match self {
             Error::Origin(err) => err.code(),
             Error::Component(_) => "component_failed",
+            Error::Git(err) => err.code(),
         }
     }
 
     /// The human message.
-    pub fn message(&self) -> &str {
+    pub fn message(&self) -> String {
         match self {
-            Error::Origin(err) => err.message(),
-            Error::Component(message) => message,
+            Error::Origin(err) => err.message().to_string(),
+            Error::Component(message) => message.clone(),
+            Error::Git(err) => err.message(),
         }
     }
 
@@ -40,6 +45,7 @@ impl Error {
         match self {
             Error::Origin(err) => err.user_action_required(),
             Error::Component(_) => false,
+            Error::Git(err) => err.user_action_required(),
         }
     }
 }
@@ -52,7 +58,7 @@ impl From<OriginError> for Error {
 
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.message())
+        f.write_str(&self.message())
     }
 }
 

@@ -2,10 +2,11 @@
 //! control plane's URL as the only environment variable, wasi:http behind the
 //! egress hooks, the event sink, and the memory and time limits.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use spec_kitty_origin::model::{Delivery, EmitError, Event};
+use spec_kitty_origin::templates::TEMPLATE_DIRS_VAR;
 use wasmtime::component::ResourceTable;
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
@@ -17,7 +18,18 @@ use crate::egress::{EgressHooks, EgressPolicy};
 use crate::engine::deadline_ticks;
 use crate::error::Error;
 use crate::events::EventSink;
+use crate::mission_git::StartSteps;
 use crate::repo_root::guest_path;
+
+/// What one call grants beyond the repo root: the template directories of
+/// the Spec Kitty installation (read-only), and the git steps to take.
+#[derive(Default)]
+pub struct CallExtras {
+    /// Directories the guest may read spec templates from, in tier order.
+    pub template_dirs: Vec<PathBuf>,
+    /// The git steps of a `start`, told of every event.
+    pub git: Option<Arc<StartSteps>>,
+}
 
 /// Everything a call's guest can reach.
 pub struct CallState {
@@ -26,6 +38,7 @@ pub struct CallState {
     http: WasiHttpCtx,
     hooks: EgressHooks,
     events: Arc<dyn EventSink>,
+    git: Option<Arc<StartSteps>>,
     limits: StoreLimits,
 }
 
@@ -45,6 +58,9 @@ impl crate::bindings::wit_types::Host for CallState {}
 
 impl events::Host for CallState {
     fn emit(&mut self, event: Event) -> Result<Delivery, EmitError> {
+        if let Some(git) = &self.git {
+            git.on_event(&event);
+        }
         self.events.emit(&event)
     }
 }
@@ -59,12 +75,25 @@ pub fn new_store(
     repo_root: &Path,
     capabilities: &Capabilities,
     policy: &Arc<EgressPolicy>,
+    extras: CallExtras,
 ) -> Result<Store<CallState>, Error> {
     let mut wasi = WasiCtx::builder();
     wasi.preopened_dir(repo_root, guest_path(repo_root)?, FsPerms::ReadWrite).map_err(Error::component("preopen the repo root"))?;
     wasi.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
     for (key, value) in capabilities.guest_env() {
         wasi.env(key, value);
+    }
+    let mut granted = Vec::new();
+    for dir in &extras.template_dirs {
+        if let Some(path) = dir.to_str()
+            && !path.contains(':')
+            && wasi.preopened_dir(dir, path, FsPerms::ReadOnly).is_ok()
+        {
+            granted.push(path);
+        }
+    }
+    if !granted.is_empty() {
+        wasi.env(TEMPLATE_DIRS_VAR, granted.join(":"));
     }
     let limits = capabilities.call_limits;
     let state = CallState {
@@ -73,6 +102,7 @@ pub fn new_store(
         http: WasiHttpCtx::new(),
         hooks: EgressHooks { policy: policy.clone(), upstream: capabilities.upstream.clone() },
         events: capabilities.events.clone(),
+        git: extras.git,
         // 16 instances: the component's own core instances (it has a handful).
         limits: StoreLimitsBuilder::new().memory_size(limits.memory_bytes).instances(16).build(),
     };

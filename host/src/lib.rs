@@ -17,6 +17,8 @@
 //!     events: outbox,
 //!     egress_limits: Default::default(),
 //!     call_limits: Default::default(),
+//!     git: true,
+//!     spec_templates: kitty_origin_host::SpecTemplates::Installed,
 //! };
 //! let runtime = Runtime::new("spec_kitty_origin.wasm".as_ref(), Some(&state_dir().join("cache")), capabilities)?;
 //! let found = runtime.search_origin_candidates(".".as_ref(), None, Some("WEB-123"), 10)?;
@@ -35,23 +37,28 @@ pub mod egress;
 mod engine;
 pub mod error;
 pub mod events;
+pub mod git;
 mod instance;
+pub mod mission_git;
 pub mod origin;
 pub mod outbox;
 pub mod repo_root;
 pub mod runtime;
+pub mod spec_kitty_install;
 
 /// The records of the WIT `types` interface (one definition, shared with the guest).
 pub use spec_kitty_origin::model as types;
+/// The mission's starting files and the template directories the guest reads.
+pub use spec_kitty_origin::templates;
 /// The control plane's wire format (paths, headers, limits, event fields).
 pub use spec_kitty_origin::wire;
 
 pub use cache::CacheOutcome;
-pub use capabilities::{CallLimits, Capabilities};
+pub use capabilities::{CallLimits, Capabilities, SpecTemplates};
 pub use credentials::{Credentials, SaasAccess};
 pub use error::Error;
 pub use origin::SaasOrigin;
-pub use runtime::Runtime;
+pub use runtime::{Outcome, Runtime};
 
 /// Names the state directory (outbox, compiled-component cache, credentials).
 pub const HOME_VAR: &str = "KITTY_ORIGIN_HOME";

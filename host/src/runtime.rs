@@ -15,8 +15,18 @@ use crate::capabilities::Capabilities;
 use crate::egress::EgressPolicy;
 use crate::engine::{EpochTicker, new_engine};
 use crate::error::Error;
-use crate::instance::{CallState, new_store};
+use crate::instance::{CallExtras, CallState, new_store};
+use crate::mission_git::{self, GitSteps, StartSteps};
 use crate::repo_root::{canonical_dir, guest_path, repo_root_for_mission};
+
+/// A call's result with what the host's git steps did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome<T> {
+    /// The component's result.
+    pub result: T,
+    /// The branch and commits (empty outside a git work tree or without [`Capabilities::git`]).
+    pub git: GitSteps,
+}
 
 /// The component, ready to serve calls.
 pub struct Runtime {
@@ -80,11 +90,14 @@ impl Runtime {
     ) -> Result<SearchOriginResult, Error> {
         let root = canonical_dir(repo_root)?;
         let repo = guest_path(&root)?;
-        self.call(&root, |service, store| service.call_search_origin_candidates(store, repo, query_text, query_key, limit))
+        self.call(&root, CallExtras::default(), |service, store| {
+            service.call_search_origin_candidates(store, repo, query_text, query_key, limit)
+        })
     }
 
     /// `bind-mission-origin` of the mission at `feature_dir`. The call may
-    /// touch the mission's repo (see [`repo_root_for_mission`]) and nothing else.
+    /// touch the mission's repo (see [`repo_root_for_mission`]) and nothing
+    /// else. With [`Capabilities::git`], the bound `meta.json` is committed.
     ///
     /// # Errors
     ///
@@ -98,20 +111,31 @@ impl Runtime {
         provider: &str,
         resource_type: &str,
         resource_id: &str,
-    ) -> Result<BindResult, Error> {
+    ) -> Result<Outcome<BindResult>, Error> {
         let dir = canonical_dir(feature_dir)?;
         let mission = guest_path(&dir)?;
-        self.call(&repo_root_for_mission(&dir), |service, store| {
+        let root = repo_root_for_mission(&dir);
+        let bound = self.call(&root, CallExtras::default(), |service, store| {
             service.call_bind_mission_origin(store, mission, candidate, provider, resource_type, resource_id)
-        })
+        })?;
+        let git = if self.capabilities.git { mission_git::commit_bound_meta(&root, &dir) } else { GitSteps::default() };
+        Ok(Outcome { result: bound, git })
     }
 
-    /// `start-mission-from-ticket` in the repo at `repo_root`.
+    /// `start-mission-from-ticket` in the repo at `repo_root`, with Spec
+    /// Kitty's layout. The spec template is read from the Spec Kitty
+    /// installation when there is one ([`crate::spec_kitty_install`]). With
+    /// [`Capabilities::git`] and a git work tree, Spec Kitty's git steps are
+    /// taken: a protected branch is refused before anything is sent,
+    /// `start_branch` is switched to (and created) first, the scaffold and
+    /// then the bound `meta.json` are committed.
     ///
     /// # Errors
     ///
-    /// As [`Runtime::bind_mission_origin`]. When the mission was created but
+    /// As [`Runtime::bind_mission_origin`], plus [`Error::Git`] when a git
+    /// step refuses (nothing was sent then). When the mission was created but
     /// the bind failed, the message names the directory and how to retry.
+    #[allow(clippy::too_many_arguments)]
     pub fn start_mission_from_ticket(
         &self,
         repo_root: &Path,
@@ -120,12 +144,53 @@ impl Runtime {
         resource_type: &str,
         resource_id: &str,
         mission_key: &str,
-    ) -> Result<MissionFromTicketResult, Error> {
+        start_branch: Option<&str>,
+    ) -> Result<Outcome<MissionFromTicketResult>, Error> {
         let root = canonical_dir(repo_root)?;
         let repo = guest_path(&root)?;
-        self.call(&root, |service, store| {
+        self.require_login()?;
+        let git = self.git_steps(&root, start_branch)?;
+        let extras = CallExtras { template_dirs: self.capabilities.spec_templates.dirs(mission_key), git: git.clone() };
+        let started = self.call(&root, extras, |service, store| {
             service.call_start_mission_from_ticket(store, repo, candidate, provider, resource_type, resource_id, mission_key)
-        })
+        });
+        let git = git.map(|steps| steps.finish(started.as_ref().ok().map(|m| m.feature_slug.as_str()))).unwrap_or_default();
+        started.map(|mission| Outcome { result: mission, git })
+    }
+
+    /// Checks, changing nothing, that a start in `repo_root` (on
+    /// `start_branch`) would pass Spec Kitty's git preflight; callers run it
+    /// before they search, so a refusal sends nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Git`] with Spec Kitty's advice.
+    pub fn preflight_start(&self, repo_root: &Path, start_branch: Option<&str>) -> Result<(), Error> {
+        if !self.capabilities.git {
+            return Ok(());
+        }
+        let root = canonical_dir(repo_root)?;
+        self.git_steps_allowed(&root, start_branch)?;
+        mission_git::preflight(&root, start_branch)
+    }
+
+    fn git_steps(&self, root: &Path, start_branch: Option<&str>) -> Result<Option<Arc<StartSteps>>, Error> {
+        if !self.capabilities.git {
+            return Ok(None);
+        }
+        self.git_steps_allowed(root, start_branch)?;
+        StartSteps::begin(root, start_branch)
+    }
+
+    /// A start branch needs a git work tree to be switched to.
+    fn git_steps_allowed(&self, root: &Path, start_branch: Option<&str>) -> Result<(), Error> {
+        if start_branch.is_some() && crate::git::WorkTree::discover(root).map_err(Error::Git)?.is_none() {
+            return Err(Error::Git(crate::git::GitError::InvalidBranchName {
+                name: start_branch.unwrap_or_default().to_string(),
+                detail: format!("{} is not a git work tree, so there is no branch to start", root.display()),
+            }));
+        }
+        Ok(())
     }
 
     /// Refuses a call that cannot succeed before the guest creates anything.
@@ -141,10 +206,11 @@ impl Runtime {
     fn call<T>(
         &self,
         repo_root: &Path,
+        extras: CallExtras,
         invoke: impl FnOnce(&Guest, &mut Store<CallState>) -> wasmtime::Result<Result<T, OriginError>>,
     ) -> Result<T, Error> {
         self.require_login()?;
-        let mut store = new_store(self.pre.engine(), repo_root, &self.capabilities, &self.policy)?;
+        let mut store = new_store(self.pre.engine(), repo_root, &self.capabilities, &self.policy, extras)?;
         let instance = self.pre.instantiate(&mut store).map_err(Error::component("instantiate the component"))?;
         into_host_result(invoke(instance.spec_kitty_origin_service(), &mut store))
     }

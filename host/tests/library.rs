@@ -58,13 +58,19 @@ fn an_event_queued_in_an_outage_survives_a_restart_and_is_delivered_once() {
             events: outbox.clone(),
             egress_limits: EgressLimits::default(),
             call_limits: Default::default(),
+            git: false,
+            spec_templates: kitty_origin_host::SpecTemplates::None,
         };
         let runtime = Runtime::new(&wasm_path(), None, capabilities).unwrap();
-        let started = runtime.start_mission_from_ticket(repo.path(), &web_123(), "linear", "linear_team", "r", "software-dev").unwrap();
+        let started = runtime
+            .start_mission_from_ticket(repo.path(), &web_123(), "linear", "linear_team", "r", "software-dev", None)
+            .map(|o| o.result)
+            .unwrap();
         assert!(started.event_emitted, "queued counts as emitted");
         let pending = outbox.pending().unwrap();
-        assert_eq!(pending.len(), 1);
-        pending[0].envelope["event_id"].as_str().unwrap().to_string()
+        let types: Vec<&str> = pending.iter().map(|q| q.envelope["event_type"].as_str().unwrap()).collect();
+        assert_eq!(types, ["MissionCreated", "SpecifyStarted", "MissionOriginBound"]);
+        pending[2].envelope["event_id"].as_str().unwrap().to_string()
         // runtime and outbox dropped here: the "host restart"
     };
     assert!(down.events().is_empty());
@@ -75,11 +81,11 @@ fn an_event_queued_in_an_outage_survives_a_restart_and_is_delivered_once() {
     let queued = outbox.get(&event_id).unwrap().expect("the event survived the restart");
     assert!(queued.attempts >= 1 && queued.last_error.is_some());
     let report = outbox.flush(&mut |_, _| {}).unwrap();
-    assert_eq!((report.delivered, report.remaining), (1, 0));
+    assert_eq!((report.delivered, report.remaining), (3, 0));
     assert_eq!(outbox.flush(&mut |_, _| {}).unwrap().delivered, 0);
     let received = up.events();
-    assert_eq!(received.len(), 1);
-    let envelope = &received[0];
+    assert_eq!(received.len(), 3);
+    let envelope = &received[2];
     assert_eq!(envelope["event_id"], event_id.as_str());
     for field in [
         "event_type",
@@ -165,6 +171,8 @@ fn the_compiled_component_is_cached_across_runtimes() {
         events: Arc::new(kitty_origin_host::events::MemorySink::default()),
         egress_limits: EgressLimits::default(),
         call_limits: Default::default(),
+        git: false,
+        spec_templates: kitty_origin_host::SpecTemplates::None,
     };
     let first = Runtime::new(&wasm_path(), Some(cache.path()), capabilities()).unwrap();
     assert_eq!(first.cache_outcome(), CacheOutcome::Compiled);

@@ -11,7 +11,7 @@ use http_body_util::BodyExt;
 use kitty_origin_host::egress::{EgressLimits, SendFuture, Upstream, full_body};
 use kitty_origin_host::events::MemorySink;
 use kitty_origin_host::types::{MatchType, OriginCandidate};
-use kitty_origin_host::{CallLimits, Capabilities, Credentials, Runtime, SaasAccess, SaasOrigin};
+use kitty_origin_host::{CallLimits, Capabilities, Credentials, Runtime, SaasAccess, SaasOrigin, SpecTemplates};
 use serde_json::Value;
 
 /// The component `make build` produces, wherever the target directory is
@@ -121,6 +121,8 @@ pub fn capabilities(saas: &StubSaas, sink: &Arc<MemorySink>, logged_in: bool) ->
         events: sink.clone(),
         egress_limits: EgressLimits::default(),
         call_limits: CallLimits::default(),
+        git: false,
+        spec_templates: SpecTemplates::None,
     }
 }
 

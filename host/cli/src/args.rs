@@ -70,12 +70,16 @@ pub struct StartArgs {
     /// The mission type.
     #[arg(long, default_value = "software-dev", value_name = "TYPE")]
     pub mission_type: String,
+    /// Create (or switch to) this branch first and plan the mission there, as
+    /// `spec-kitty agent mission create --start-branch` does.
+    #[arg(long, value_name = "BRANCH")]
+    pub start_branch: Option<String>,
 }
 
 /// `bind`.
 #[derive(Debug, Args)]
 pub struct BindArgs {
-    /// The mission directory (kitty-specs/NNN-slug).
+    /// The mission directory (kitty-specs/<slug>-<mid8>).
     #[arg(long, value_name = "DIR")]
     pub mission: PathBuf,
     /// Exact ticket key, e.g. WEB-123.

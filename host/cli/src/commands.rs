@@ -7,11 +7,12 @@ use serde::Serialize;
 use serde_json::Value;
 
 use kitty_origin_host::egress::NetworkUpstream;
+use kitty_origin_host::mission_git::GitSteps;
 use kitty_origin_host::outbox::Outbox;
 use kitty_origin_host::repo_root::repo_root_for_mission;
-use kitty_origin_host::types::{OriginCandidate, OriginTicket, Routing};
+use kitty_origin_host::types::{MissionFromTicketResult, OriginCandidate, OriginTicket, Routing};
 use kitty_origin_host::wire::DEFAULT_SEARCH_LIMIT;
-use kitty_origin_host::{Capabilities, Runtime, SaasAccess, state_dir};
+use kitty_origin_host::{Capabilities, Runtime, SaasAccess, SpecTemplates, state_dir};
 
 use crate::args::{BindArgs, Cli, EventsCommand, SearchArgs, StartArgs};
 use crate::confirm::{self, Mode};
@@ -56,6 +57,8 @@ fn runtime(cli: &Cli) -> Result<(Runtime, Arc<Outbox>), Failure> {
         events: outbox.clone(),
         egress_limits: Default::default(),
         call_limits: Default::default(),
+        git: true,
+        spec_templates: SpecTemplates::Installed,
     };
     let runtime = Runtime::new(&component_path(cli), Some(&state_dir().join("cache")), capabilities)?;
     Ok((runtime, outbox))
@@ -91,23 +94,38 @@ pub fn start(cli: &Cli, args: &StartArgs) -> Result<CommandOutput, Failure> {
         ));
     }
     let (runtime, outbox) = runtime(cli)?;
+    // Spec Kitty's git preflight first: a refusal sends nothing.
+    runtime.preflight_start(&cli.repo, args.start_branch.as_deref())?;
     let (candidate, routing) = confirmed(&runtime, &cli.repo, args.key.as_deref(), args.text.as_deref(), args.yes)?;
-    let result = runtime.start_mission_from_ticket(
+    let started = runtime.start_mission_from_ticket(
         &cli.repo,
         &candidate,
         &routing.provider,
         &routing.resource_type,
         &routing.resource_id,
         &args.mission_type,
+        args.start_branch.as_deref(),
     )?;
+    let mission = &started.result;
     let text = format!(
-        "Mission {} created at {}\n{}{}",
-        result.feature_slug,
-        result.feature_dir,
-        output::ticket_text(&result.origin_ticket),
-        output::event_text(result.event_emitted, outbox.len().unwrap_or(0))
+        "Mission {} created at {}\n{}{}{}{}",
+        mission.feature_slug,
+        mission.feature_dir,
+        output::ticket_text(&mission.origin_ticket),
+        output::event_text(mission.event_emitted, outbox.len().unwrap_or(0)),
+        output::spec_text(Path::new(&mission.feature_dir)),
+        output::git_text(&started.git),
     );
-    Ok(CommandOutput::new(&result, text))
+    Ok(CommandOutput::new(&StartOutput { mission, git: &started.git }, text))
+}
+
+/// The `--json` shape of `start`: the spec's `MissionFromTicketResult`, and
+/// what the git steps did.
+#[derive(Serialize)]
+struct StartOutput<'a> {
+    #[serde(flatten)]
+    mission: &'a MissionFromTicketResult,
+    git: &'a GitSteps,
 }
 
 /// The `--json` shape of `bind`: the updated metadata as JSON, not as text.
@@ -116,6 +134,7 @@ struct BindOutput<'a> {
     metadata: Value,
     origin_ticket: &'a OriginTicket,
     event_emitted: bool,
+    git: &'a GitSteps,
 }
 
 /// `bind`.
@@ -124,17 +143,20 @@ pub fn bind(cli: &Cli, args: &BindArgs) -> Result<CommandOutput, Failure> {
     let mission = if args.mission.is_absolute() { args.mission.clone() } else { cli.repo.join(&args.mission) };
     let repo = repo_root_for_mission(&mission);
     let (candidate, routing) = confirmed(&runtime, &repo, Some(&args.key), None, args.yes)?;
-    let result = runtime.bind_mission_origin(&mission, &candidate, &routing.provider, &routing.resource_type, &routing.resource_id)?;
+    let bound = runtime.bind_mission_origin(&mission, &candidate, &routing.provider, &routing.resource_type, &routing.resource_id)?;
+    let result = &bound.result;
     let text = format!(
-        "Mission {} bound.\n{}{}",
+        "Mission {} bound.\n{}{}{}",
         mission.display(),
         output::ticket_text(&result.origin_ticket),
-        output::event_text(result.event_emitted, outbox.len().unwrap_or(0))
+        output::event_text(result.event_emitted, outbox.len().unwrap_or(0)),
+        output::git_text(&bound.git),
     );
     let shape = BindOutput {
         metadata: serde_json::from_str(&result.metadata_json).unwrap_or(Value::Null),
         origin_ticket: &result.origin_ticket,
         event_emitted: result.event_emitted,
+        git: &bound.git,
     };
     Ok(CommandOutput::new(&shape, text))
 }

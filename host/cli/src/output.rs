@@ -4,6 +4,10 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use std::path::Path;
+
+use kitty_origin_host::mission_git::GitSteps;
+use kitty_origin_host::templates::FALLBACK_SPEC_NOTE;
 use kitty_origin_host::types::{MatchType, OriginCandidate, OriginTicket, SearchOriginResult};
 
 /// What a command prints on success: JSON for `--json`, text otherwise.
@@ -81,5 +85,28 @@ pub fn event_text(emitted: bool, waiting: usize) -> String {
         (true, n) => {
             format!("MissionOriginBound event: queued in the outbox ({n} waiting); run `kitty-origin events flush` when online.\n")
         }
+    }
+}
+
+/// What the git steps did, as text (nothing outside a git work tree).
+pub fn git_text(git: &GitSteps) -> String {
+    let mut out = String::new();
+    for commit in &git.commits {
+        let short = commit.sha.get(..12).unwrap_or(&commit.sha);
+        out.push_str(&format!("Committed {short} on {}: {}\n", git.branch.as_deref().unwrap_or("?"), commit.message));
+    }
+    if let Some(problem) = &git.problem {
+        out.push_str(&format!("Not committed: {problem}\n"));
+    }
+    out
+}
+
+/// A note when `spec.md` is kitty-origin's summary rather than Spec Kitty's template.
+pub fn spec_text(feature_dir: &Path) -> String {
+    let written = std::fs::read_to_string(feature_dir.join("spec.md")).unwrap_or_default();
+    if written.starts_with(FALLBACK_SPEC_NOTE) {
+        "spec.md: Spec Kitty's spec template was not found (install spec-kitty-cli, or run `spec-kitty init`), so it holds kitty-origin's summary of the ticket.\n".into()
+    } else {
+        String::new()
     }
 }

@@ -104,6 +104,8 @@ impl Scratch {
             .env("SPEC_KITTY_TOKEN", TOKEN)
             .env("SPEC_KITTY_TEAM_SLUG", "acme")
             .env_remove("SPEC_KITTY_SAAS_URL")
+            .env("HOME", self.home.path())
+            .env("SPEC_KITTY_PACKS_ROOT", self.home.path().join("no-spec-kitty"))
             .stdin(Stdio::null());
         if let Some(url) = saas_url {
             cmd.env("SPEC_KITTY_SAAS_URL", url);
@@ -121,6 +123,8 @@ impl Scratch {
         let mut child = Command::new("script")
             .args(["-qec", &line, "/dev/null"])
             .env("KITTY_ORIGIN_HOME", self.home.path())
+            .env("HOME", self.home.path())
+            .env("SPEC_KITTY_PACKS_ROOT", self.home.path().join("no-spec-kitty"))
             .env("KITTY_ORIGIN_COMPONENT", wasm_path())
             .env("SPEC_KITTY_TOKEN", TOKEN)
             .env("SPEC_KITTY_TEAM_SLUG", "acme")
@@ -142,6 +146,8 @@ impl Scratch {
             .arg(self.repo.path())
             .args(args)
             .env("KITTY_ORIGIN_HOME", self.home.path())
+            .env("HOME", self.home.path())
+            .env("SPEC_KITTY_PACKS_ROOT", self.home.path().join("no-spec-kitty"))
             .env("KITTY_ORIGIN_COMPONENT", wasm_path())
             .env("SPEC_KITTY_SAAS_URL", saas_url)
             .env_remove("SPEC_KITTY_TOKEN")
