@@ -9,8 +9,12 @@ WASM       := $(TARGET_DIR)/wasm32-wasip2/release/spec_kitty_origin.wasm
 PY_SCRIPTS := $(shell python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null)
 WASM_TOOLS ?= $(or $(shell command -v wasm-tools 2>/dev/null),$(PY_SCRIPTS)/wasm-tools)
 export WASM_TOOLS
+# The real Spec Kitty, for the interop tests: a venv of its own, from PyPI.
+SPEC_KITTY_VERSION := 3.2.7
+SPEC_KITTY_VENV    := $(TARGET_DIR)/spec-kitty-$(SPEC_KITTY_VERSION)
+SPEC_KITTY         := $(SPEC_KITTY_VENV)/bin/spec-kitty
 
-.PHONY: all setup build lint test demo bench wit clean
+.PHONY: all setup build lint spec-kitty test demo bench wit clean
 
 all: build
 
@@ -33,8 +37,15 @@ lint: setup
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --release --target wasm32-wasip2 -p spec-kitty-origin -- -D warnings
 
-## test: lint, then unit, component and host integration tests
-test: build lint
+## spec-kitty: the real Spec Kitty CLI (spec-kitty-cli on PyPI) in a venv under the target directory
+spec-kitty: $(SPEC_KITTY)
+$(SPEC_KITTY):
+	python3 -m venv "$(SPEC_KITTY_VENV)"
+	"$(SPEC_KITTY_VENV)/bin/pip" install --quiet --disable-pip-version-check "spec-kitty-cli==$(SPEC_KITTY_VERSION)"
+	"$(SPEC_KITTY)" --version | grep -q "$(SPEC_KITTY_VERSION)"
+
+## test: lint, then unit, component and host integration tests, and Spec Kitty's own commands on our missions
+test: build lint $(SPEC_KITTY)
 	$(CARGO) test --release --workspace
 
 ## demo: the whole job end to end on the embedded dev control plane

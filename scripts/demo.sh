@@ -42,11 +42,15 @@ start_saas 127.0.0.1:0
 head -n 1 "$WORK/saas.log"
 ADDR=${SPEC_KITTY_SAAS_URL#http://}
 
-step "A scratch repo bound to the Linear team acme-web"
+step "A scratch git repo bound to the Linear team acme-web"
 REPO="$WORK/acme-web"
 mkdir -p "$REPO/.kittify"
-git -C "$REPO" init -q -b main 2>/dev/null || true
+git -C "$REPO" init -q -b main
+git -C "$REPO" config user.name "Demo Developer"
+git -C "$REPO" config user.email "dev@acme.example"
+git -C "$REPO" config commit.gpgsign false
 printf 'agents:\n  available: [claude]\ntracker:\n  provider: linear\n  project_slug: acme-web\n  display_label: Acme Web\n' > "$REPO/.kittify/config.yaml"
+git -C "$REPO" add -A && git -C "$REPO" commit -q -m "Bind the tracker"
 cat "$REPO/.kittify/config.yaml"
 cd "$REPO"
 
@@ -56,9 +60,13 @@ run search --text "Clerk auth"
 step "Scenario 2: search by exact key (an agent reads --json)"
 run --json search --key WEB-123
 
-step "Scenario 5: start a mission from the confirmed ticket"
-run start --key WEB-123 --yes
-MISSION=$(ls -d kitty-specs/*-web-123-*)
+step "Spec Kitty's rule: no mission is planned on a protected branch (nothing is sent)"
+run start --key WEB-123 --yes || true
+
+step "Scenario 5: start a mission from the confirmed ticket, on a new feature branch"
+run start --key WEB-123 --yes --start-branch feature/clerk-auth
+MISSION=$(ls -d kitty-specs/web-123-*)
+git log --format='  %h %s' -3
 
 step "The mission's meta.json: the origin ticket, readable offline"
 cat "$MISSION/meta.json"

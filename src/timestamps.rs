@@ -22,7 +22,11 @@ pub fn python_isoformat(unix_micros: u64) -> String {
 /// then `Z` (the `at` of `SpecifyStarted`).
 pub fn pydantic_utc(unix_micros: u64) -> String {
     let t = at(unix_micros);
-    if unix_micros.is_multiple_of(1_000_000) { t.format("%Y-%m-%dT%H:%M:%SZ").to_string() } else { t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string() }
+    if unix_micros.is_multiple_of(1_000_000) {
+        t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    } else {
+        t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    }
 }
 
 /// ISO-8601 UTC with second precision (`2026-04-01T12:00:00Z`), for the

@@ -60,6 +60,11 @@ impl DevSaasServer {
         self.server.addr().to_string()
     }
 
+    /// Every request it received.
+    pub fn requests(&self) -> Vec<kitty_origin_dev_saas::Recorded> {
+        self.server.requests()
+    }
+
     /// Every event it accepted.
     pub fn events(&self) -> Vec<serde_json::Value> {
         self.server.events()
