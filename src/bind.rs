@@ -100,7 +100,7 @@ pub fn bind_mission_origin(
 
     // 1. The authoritative write. A failure stops here: nothing local changes.
     let mission = MissionRef { mission_id: mission_id.as_deref(), mission_slug: &mission_slug };
-    SaasTrackerClient::new(caps.transport, caps.clock).bind_mission_origin(&binding, &mission, candidate, &key)?;
+    SaasTrackerClient::new(caps).bind_mission_origin(&binding, &mission, candidate, &key)?;
 
     // 2. The local record, through the canonical writer.
     meta::set_origin_ticket(&mut meta, &ticket);

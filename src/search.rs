@@ -12,11 +12,6 @@ use crate::wire::MAX_SEARCH_LIMIT;
 /// The longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 500;
 
-/// The resource type a provider's results are scoped to, when the control plane names none.
-pub fn default_resource_type(provider: &str) -> &'static str {
-    if provider == "jira" { "jira_project" } else { "linear_team" }
-}
-
 /// Checks the query before anything is sent: the key wins over the text,
 /// one of them must be non-blank, `limit` must be 1..=100.
 pub fn validate_query<'q>(query_text: Option<&'q str>, query_key: Option<&'q str>, limit: u32) -> Result<SearchQuery<'q>> {
@@ -58,13 +53,13 @@ pub fn search_origin_candidates(
 
 /// Searches under an already loaded `binding`.
 pub fn search_with(caps: Capabilities<'_>, binding: &TrackerBinding, query: &SearchQuery<'_>) -> Result<SearchOriginResult> {
-    let client = SaasTrackerClient::new(caps.transport, caps.clock);
+    let client = SaasTrackerClient::new(caps);
     let answer = client.search_issues(binding, query)?;
     Ok(SearchOriginResult {
         candidates: answer.candidates,
         provider: binding.provider.clone(),
-        resource_type: answer.resource_type.unwrap_or_else(|| default_resource_type(&binding.provider).to_string()),
-        resource_id: answer.resource_id.unwrap_or_else(|| binding.label().to_string()),
+        resource_type: answer.resource_type,
+        resource_id: answer.resource_id,
         query_used: query.key.or(query.text).unwrap_or_default().to_string(),
     })
 }

@@ -48,10 +48,10 @@ fn scenario_1_text_search_returns_candidates_and_routing() {
 fn the_key_wins_over_the_text_and_binding_ref_over_the_slug() {
     let repo = bound_repo("tracker:\n  provider: jira\n  project_slug: iam\n  binding_ref: br-1\n");
     let d = Doubles::default();
-    d.saas.push(200, r#"{"candidates":[]}"#);
+    d.saas.push(200, r#"{"candidates":[],"resource_type":"jira_project","resource_id":"10001"}"#);
     let result = search::search_origin_candidates(d.caps(), repo.path(), Some("login"), Some("IAM-42"), 5).unwrap();
     assert_eq!(result.query_used, "IAM-42");
-    assert_eq!((result.resource_type.as_str(), result.resource_id.as_str()), ("jira_project", "iam"));
+    assert_eq!((result.resource_type.as_str(), result.resource_id.as_str()), ("jira_project", "10001"));
     assert_eq!(d.saas.sent.borrow()[0].body, json!({"provider": "jira", "binding_ref": "br-1", "query_key": "IAM-42", "limit": 5}));
 }
 
@@ -92,9 +92,24 @@ fn a_429_waits_retry_after_seconds_then_retries() {
     d.saas.push(200, SEARCH_OK);
     let result = search::search_origin_candidates(d.caps(), repo.path(), Some("x"), None, 10);
     assert!(result.is_ok(), "{result:?}");
-    assert_eq!(*d.clock.sleeps.borrow(), vec![2_000, 5_000]);
+    // The asked wait, stretched by the jitter (the doubles' entropy counts 1, 2, ...: +1 %, +2 %).
+    assert_eq!(*d.clock.sleeps.borrow(), vec![2_020, 5_100]);
     let timeouts: Vec<u64> = d.saas.sent.borrow().iter().map(|s| s.timeout_ms).collect();
-    assert_eq!(timeouts, vec![10_000, 8_000, 3_000]);
+    assert_eq!(timeouts, vec![10_000, 7_980, 2_880]);
+}
+
+#[test]
+fn a_retry_after_of_zero_never_becomes_a_request_storm() {
+    let repo = bound_repo(LINEAR_CONFIG);
+    let d = Doubles::default();
+    for _ in 0..100 {
+        d.saas.push(429, r#"{"retry_after_seconds": 0}"#);
+    }
+    let err = search::search_origin_candidates(d.caps(), repo.path(), Some("x"), None, 10).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut);
+    let sleeps = d.clock.sleeps.borrow();
+    assert!(sleeps.iter().all(|ms| (250..=300).contains(ms)), "{sleeps:?}");
+    assert!(d.saas.sent.borrow().len() <= 10_000 / 250 + 1, "{} requests in 10 s", d.saas.sent.borrow().len());
 }
 
 #[test]
@@ -107,7 +122,7 @@ fn rate_limiting_past_the_bound_is_a_timeout_and_a_long_wait_is_rate_limited() {
     let err = search::search_origin_candidates(d.caps(), repo.path(), Some("x"), None, 10).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TimedOut);
     assert!(err.message().contains("10 s") && err.message().contains("429"), "{}", err.message());
-    assert_eq!(*d.clock.sleeps.borrow(), vec![4_000, 4_000]);
+    assert_eq!(*d.clock.sleeps.borrow(), vec![4_040, 4_080]);
 
     let d = Doubles::default();
     d.saas.push(429, r#"{"retry_after_seconds": 60}"#);

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::capabilities::{Clock, HttpResponse, Transport, TransportError};
+use crate::capabilities::{Capabilities, Clock, Entropy, HttpResponse, Transport, TransportError};
 use crate::config::TrackerBinding;
 use crate::error::{ErrorKind, OriginError, Result};
 use crate::model::OriginCandidate;
@@ -23,10 +23,18 @@ pub const SEARCH_POLICY: RetryPolicy = RetryPolicy { overall_ms: 10_000, default
 /// A bind gets the deployed client's 30 s.
 pub const BIND_POLICY: RetryPolicy = RetryPolicy { overall_ms: 30_000, default_retry_after_ms: wire::DEFAULT_RETRY_AFTER_MS };
 
+/// The shortest wait after a 429, whatever `retry_after_seconds` says: a
+/// server that answers 0 must not turn the retry loop into a request storm.
+pub const MIN_RETRY_WAIT_MS: u64 = 250;
+/// The most a wait is stretched at random (in percent), so clients that
+/// were refused together do not come back together.
+pub const RETRY_JITTER_PERCENT: u64 = 20;
+
 /// The client-level dependency boundary for the control plane.
 pub struct SaasTrackerClient<'a> {
     transport: &'a dyn Transport,
     clock: &'a dyn Clock,
+    entropy: &'a dyn Entropy,
 }
 
 /// What a search asks for.
@@ -50,9 +58,18 @@ pub struct MissionRef<'m> {
 }
 
 impl<'a> SaasTrackerClient<'a> {
-    /// A client over `transport`, timed by `clock`.
-    pub fn new(transport: &'a dyn Transport, clock: &'a dyn Clock) -> Self {
-        Self { transport, clock }
+    /// A client over the capabilities' transport, timed by their clock, with
+    /// their entropy for retry jitter.
+    pub fn new(caps: Capabilities<'a>) -> Self {
+        Self { transport: caps.transport, clock: caps.clock, entropy: caps.entropy }
+    }
+
+    /// The wait after a 429 that asked for `asked_ms`: at least
+    /// [`MIN_RETRY_WAIT_MS`], stretched by up to [`RETRY_JITTER_PERCENT`].
+    fn retry_wait_ms(&self, asked_ms: u64) -> u64 {
+        let floor = asked_ms.max(MIN_RETRY_WAIT_MS);
+        let jitter = u64::try_from(self.entropy.random_u128() % u128::from(RETRY_JITTER_PERCENT + 1)).unwrap_or(0);
+        floor + floor * jitter / 100
     }
 
     /// `search_issues()`: candidates in the bound project's scope.
@@ -119,16 +136,17 @@ impl<'a> SaasTrackerClient<'a> {
             match response.status {
                 200..=299 => return Ok(response),
                 429 => {
-                    let wait_ms = ErrorEnvelope::parse(&response.body)
+                    let asked_ms = ErrorEnvelope::parse(&response.body)
                         .retry_after_seconds
                         .filter(|s| s.is_finite() && *s >= 0.0)
-                        .map_or(policy.default_retry_after_ms, |s| (s * 1000.0).ceil() as u64);
-                    if wait_ms >= policy.overall_ms {
+                        .map_or(policy.default_retry_after_ms, |s| (s * 1000.0).ceil().min(u64::MAX as f64) as u64);
+                    let wait_ms = self.retry_wait_ms(asked_ms);
+                    if asked_ms >= policy.overall_ms {
                         return Err(OriginError::new(
                             ErrorKind::RateLimited,
                             format!(
                                 "The control plane is rate limiting requests for {} s, longer than this call may wait ({bound_s} s). Retry after that.",
-                                wait_ms.div_ceil(1000)
+                                asked_ms.div_ceil(1000)
                             ),
                         ));
                     }

@@ -121,7 +121,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         drain.enqueue(&event(n)).map_err(|e| format!("{e:?}"))?;
     }
     let t = Instant::now();
-    let report = drain.flush(&mut |_, _| {})?;
+    let report = drain.flush(false, &mut |_, _| {})?;
     assert_eq!(report.delivered, 5000);
     rows.push(Row { what: "outbox: flush 5000 events", measured: t.elapsed(), target: Duration::from_secs(30) });
 

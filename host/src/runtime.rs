@@ -17,7 +17,7 @@ use crate::engine::{EpochTicker, new_engine};
 use crate::error::Error;
 use crate::instance::{CallExtras, CallState, new_store};
 use crate::mission_git::{self, GitSteps, StartSteps};
-use crate::repo_root::{canonical_dir, guest_path, repo_root_for_mission};
+use crate::repo_root::{granted_repo, guest_path, repo_root_for_mission, require_state_outside};
 
 /// A call's result with what the host's git steps did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,7 +88,7 @@ impl Runtime {
         query_key: Option<&str>,
         limit: u32,
     ) -> Result<SearchOriginResult, Error> {
-        let root = canonical_dir(repo_root)?;
+        let root = granted_repo(repo_root)?;
         let repo = guest_path(&root)?;
         self.call(&root, CallExtras::default(), |service, store| {
             service.call_search_origin_candidates(store, repo, query_text, query_key, limit)
@@ -112,9 +112,8 @@ impl Runtime {
         resource_type: &str,
         resource_id: &str,
     ) -> Result<Outcome<BindResult>, Error> {
-        let dir = canonical_dir(feature_dir)?;
+        let (root, dir) = repo_root_for_mission(feature_dir)?;
         let mission = guest_path(&dir)?;
-        let root = repo_root_for_mission(&dir);
         let bound = self.call(&root, CallExtras::default(), |service, store| {
             service.call_bind_mission_origin(store, mission, candidate, provider, resource_type, resource_id)
         })?;
@@ -146,7 +145,7 @@ impl Runtime {
         mission_key: &str,
         start_branch: Option<&str>,
     ) -> Result<Outcome<MissionFromTicketResult>, Error> {
-        let root = canonical_dir(repo_root)?;
+        let root = granted_repo(repo_root)?;
         let repo = guest_path(&root)?;
         self.require_login()?;
         let git = self.git_steps(&root, start_branch)?;
@@ -169,7 +168,7 @@ impl Runtime {
         if !self.capabilities.git {
             return Ok(());
         }
-        let root = canonical_dir(repo_root)?;
+        let root = granted_repo(repo_root)?;
         self.git_steps_allowed(&root, start_branch)?;
         mission_git::preflight(&root, start_branch)
     }
@@ -210,6 +209,7 @@ impl Runtime {
         invoke: impl FnOnce(&Guest, &mut Store<CallState>) -> wasmtime::Result<Result<T, OriginError>>,
     ) -> Result<T, Error> {
         self.require_login()?;
+        require_state_outside(&crate::state_dir(), repo_root)?;
         let mut store = new_store(self.pre.engine(), repo_root, &self.capabilities, &self.policy, extras)?;
         let instance = self.pre.instantiate(&mut store).map_err(Error::component("instantiate the component"))?;
         into_host_result(invoke(instance.spec_kitty_origin_service(), &mut store))

@@ -80,9 +80,9 @@ fn an_event_queued_in_an_outage_survives_a_restart_and_is_delivered_once() {
     let outbox = Outbox::open(home.path(), access(&up.url())).unwrap();
     let queued = outbox.get(&event_id).unwrap().expect("the event survived the restart");
     assert!(queued.attempts >= 1 && queued.last_error.is_some());
-    let report = outbox.flush(&mut |_, _| {}).unwrap();
+    let report = outbox.flush(false, &mut |_, _| {}).unwrap();
     assert_eq!((report.delivered, report.remaining), (3, 0));
-    assert_eq!(outbox.flush(&mut |_, _| {}).unwrap().delivered, 0);
+    assert_eq!(outbox.flush(false, &mut |_, _| {}).unwrap().delivered, 0);
     let received = up.events();
     assert_eq!(received.len(), 3);
     let envelope = &received[2];
@@ -126,7 +126,7 @@ fn an_unreachable_control_plane_queues_and_a_duplicate_counts_as_delivered() {
     assert!(online.is_empty().unwrap());
     // Delivered again (say, after a crash between answer and delete): the server says duplicate.
     online.enqueue(&e).unwrap();
-    assert_eq!(online.flush(&mut |_, _| {}).unwrap().delivered, 1);
+    assert_eq!(online.flush(false, &mut |_, _| {}).unwrap().delivered, 1);
     assert!(online.is_empty().unwrap());
     assert_eq!(up.events().len(), 1);
 }
@@ -154,7 +154,7 @@ fn a_large_drain_goes_in_batches_of_1000_with_progress() {
         outbox.enqueue(&event(n)).unwrap();
     }
     let mut seen = Vec::new();
-    let report = outbox.flush(&mut |done, total| seen.push((done, total))).unwrap();
+    let report = outbox.flush(false, &mut |done, total| seen.push((done, total))).unwrap();
     assert_eq!((report.delivered, report.remaining), (2500, 0));
     assert_eq!(seen, [(1000, 2500), (2000, 2500), (2500, 2500)]);
     assert_eq!(up.events().len(), 2500);

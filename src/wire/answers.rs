@@ -16,27 +16,37 @@ pub enum Endpoint {
     Bind,
 }
 
-/// The error envelope of every non-2xx answer; any field may be missing.
-#[derive(Debug, Default, Deserialize)]
+/// The error envelope of every non-2xx answer. Any field may be missing or
+/// of another type; each is read on its own, so a known `message` or
+/// `user_action_required` survives a wrongly typed neighbour.
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct ErrorEnvelope {
     /// Machine code, e.g. `user_link_missing`.
-    #[serde(default)]
     pub error_code: Option<String>,
     /// Human message.
-    #[serde(default)]
     pub message: Option<String>,
     /// Whether the user must act (link an account, log in).
-    #[serde(default)]
     pub user_action_required: Option<bool>,
-    /// Seconds to wait before retrying a 429.
-    #[serde(default)]
+    /// Seconds to wait before retrying a 429 (a number, or a numeric string).
     pub retry_after_seconds: Option<f64>,
 }
 
 impl ErrorEnvelope {
     /// Parses `body`; a body that is not a JSON object gives an empty envelope.
     pub fn parse(body: &[u8]) -> Self {
-        serde_json::from_slice(body).unwrap_or_default()
+        let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else { return Self::default() };
+        let text = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_string);
+        let retry_after_seconds = fields.get("retry_after_seconds").and_then(|v| match v {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        });
+        Self {
+            error_code: text("error_code"),
+            message: text("message"),
+            user_action_required: fields.get("user_action_required").and_then(Value::as_bool),
+            retry_after_seconds,
+        }
     }
 
     /// The server's message, or `HTTP <status>` when it sent none.
@@ -95,10 +105,8 @@ pub fn map_error(endpoint: Endpoint, status: u16, body: &[u8], provider: &str, p
 #[derive(Debug, Deserialize)]
 struct SearchResponse {
     candidates: Vec<WireCandidate>,
-    #[serde(default)]
-    resource_type: Option<String>,
-    #[serde(default)]
-    resource_id: Option<String>,
+    resource_type: String,
+    resource_id: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,15 +128,22 @@ struct WireCandidate {
 pub struct SearchAnswer {
     /// The candidates, by relevance.
     pub candidates: Vec<OriginCandidate>,
-    /// `linear_team` / `jira_project` when sent.
-    pub resource_type: Option<String>,
-    /// The scoping resource when sent.
-    pub resource_id: Option<String>,
+    /// `linear_team` / `jira_project`.
+    pub resource_type: String,
+    /// The scoping resource.
+    pub resource_id: String,
 }
 
 /// Parses a 200 search body.
 pub fn parse_search(body: &[u8]) -> Result<SearchAnswer> {
     let response: SearchResponse = serde_json::from_slice(body).map_err(|err| unexpected("issue search", &err))?;
+    if response.resource_type.trim().is_empty() || response.resource_id.trim().is_empty() {
+        return Err(OriginError::new(
+            ErrorKind::UnexpectedResponse,
+            "The control plane's issue search answer names no resource_type or resource_id, so the tickets cannot be bound. \
+             Retry, or report it to Spec Kitty support.",
+        ));
+    }
     let candidates = response
         .candidates
         .into_iter()
@@ -199,6 +214,17 @@ mod tests {
     }
 
     #[test]
+    fn a_wrongly_typed_field_does_not_hide_the_others() {
+        let body = br#"{"error_code":"user_link_missing","retry_after_seconds":"5","user_action_required":true,"message":7}"#;
+        let envelope = ErrorEnvelope::parse(body);
+        assert_eq!((envelope.user_action_required, envelope.retry_after_seconds), (Some(true), Some(5.0)));
+        assert_eq!(envelope.message, None);
+        assert_eq!(kind(Endpoint::Search, 403, std::str::from_utf8(body).unwrap()), ErrorKind::UserLinkRequired);
+        let said = br#"{"message":"Link Linear","user_action_required":"yes"}"#;
+        assert_eq!(ErrorEnvelope::parse(said).message.as_deref(), Some("Link Linear"));
+    }
+
+    #[test]
     fn messages_say_what_to_do_and_quote_the_server() {
         let link = r#"{"user_action_required":true,"message":"No linked Linear account"}"#;
         let err = map_error(Endpoint::Search, 403, link.as_bytes(), "linear", "acme-web");
@@ -219,7 +245,13 @@ mod tests {
         assert_eq!(answer.candidates[1].match_type, MatchType::Text);
         assert_eq!(answer.candidates[1].status, "");
         assert_eq!(answer.candidates[1].body, None);
-        assert_eq!(answer.resource_id.as_deref(), Some("team-1"));
+        assert_eq!(answer.resource_id, "team-1");
+        let unrouted = br#"{"candidates":[]}"#;
+        assert_eq!(parse_search(unrouted).unwrap_err().kind(), ErrorKind::UnexpectedResponse);
+        assert_eq!(
+            parse_search(br#"{"candidates":[],"resource_type":"linear_team","resource_id":" "}"#).unwrap_err().kind(),
+            ErrorKind::UnexpectedResponse
+        );
         assert_eq!(parse_search(b"{\"candidates\":[{}]}").unwrap_err().kind(), ErrorKind::UnexpectedResponse);
         assert_eq!(parse_search(b"<html>").unwrap_err().kind(), ErrorKind::UnexpectedResponse);
         assert_eq!(parse_bind(b"{}").unwrap_err().kind(), ErrorKind::UnexpectedResponse);

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use kitty_origin_host::wire::DEFAULT_SEARCH_LIMIT;
+use kitty_origin_host::wire::{DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT};
 
 /// Start Spec Kitty missions from Jira or Linear tickets, through the Spec Kitty control plane.
 #[derive(Debug, Parser)]
@@ -44,13 +44,13 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct SearchArgs {
     /// Free-text query.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = non_blank)]
     pub text: Option<String>,
     /// Exact ticket key (wins over --text), e.g. WEB-123.
-    #[arg(long, value_name = "KEY")]
+    #[arg(long, value_name = "KEY", value_parser = non_blank)]
     pub key: Option<String>,
     /// Most candidates to return (1-100).
-    #[arg(long, default_value_t = DEFAULT_SEARCH_LIMIT, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_SEARCH_LIMIT, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SEARCH_LIMIT)))]
     pub limit: u32,
 }
 
@@ -59,10 +59,10 @@ pub struct SearchArgs {
 #[command(group(clap::ArgGroup::new("query").required(true).args(["key", "text"])))]
 pub struct StartArgs {
     /// Exact ticket key, e.g. WEB-123.
-    #[arg(long, value_name = "KEY")]
+    #[arg(long, value_name = "KEY", value_parser = non_blank)]
     pub key: Option<String>,
     /// Free-text query; you pick the ticket from the results.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = non_blank)]
     pub text: Option<String>,
     /// Confirm without asking (only with --key and an exact match; for scripts).
     #[arg(long)]
@@ -83,7 +83,7 @@ pub struct BindArgs {
     #[arg(long, value_name = "DIR")]
     pub mission: PathBuf,
     /// Exact ticket key, e.g. WEB-123.
-    #[arg(long, value_name = "KEY")]
+    #[arg(long, value_name = "KEY", value_parser = non_blank)]
     pub key: String,
     /// Confirm without asking (only for an exact match; for scripts).
     #[arg(long)]
@@ -93,8 +93,17 @@ pub struct BindArgs {
 /// `events`.
 #[derive(Debug, Subcommand)]
 pub enum EventsCommand {
-    /// List the events waiting in the outbox.
+    /// List the events in the outbox: waiting ones, and dead letters with the control plane's reason.
     List,
-    /// Deliver the waiting events now.
-    Flush,
+    /// Deliver the waiting events now (exit 1 when any remain undelivered).
+    Flush {
+        /// Also retry the dead letters (events the control plane rejected).
+        #[arg(long)]
+        include_rejected: bool,
+    },
+}
+
+/// A value that is not empty or only whitespace.
+fn non_blank(value: &str) -> Result<String, String> {
+    if value.trim().is_empty() { Err("must not be empty".into()) } else { Ok(value.to_string()) }
 }

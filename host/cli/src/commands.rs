@@ -141,7 +141,7 @@ struct BindOutput<'a> {
 pub fn bind(cli: &Cli, args: &BindArgs) -> Result<CommandOutput, Failure> {
     let (runtime, outbox) = runtime(cli)?;
     let mission = if args.mission.is_absolute() { args.mission.clone() } else { cli.repo.join(&args.mission) };
-    let repo = repo_root_for_mission(&mission);
+    let (repo, _) = repo_root_for_mission(&mission)?;
     let (candidate, routing) = confirmed(&runtime, &repo, Some(&args.key), None, args.yes)?;
     let bound = runtime.bind_mission_origin(&mission, &candidate, &routing.provider, &routing.resource_type, &routing.resource_id)?;
     let result = &bound.result;
@@ -161,55 +161,44 @@ pub fn bind(cli: &Cli, args: &BindArgs) -> Result<CommandOutput, Failure> {
     Ok(CommandOutput::new(&shape, text))
 }
 
-/// One waiting event, as `events list --json` shows it.
-#[derive(Serialize)]
-struct QueuedOutput<'a> {
-    seq: i64,
-    envelope: &'a Value,
-    attempts: i64,
-    last_error: &'a Option<String>,
-}
-
 /// `events list` and `events flush`.
 pub fn events(command: &EventsCommand, json_mode: bool) -> Result<CommandOutput, Failure> {
     let outbox = open_outbox(saas_access()?)?;
     match command {
         EventsCommand::List => {
-            let waiting = outbox.pending().map_err(|m| Failure::new("outbox_unavailable", m, false))?;
-            let mut text = format!("{} event(s) wait in {}\n", waiting.len(), outbox.path().display());
-            for q in &waiting {
-                let e = &q.envelope;
-                text.push_str(&format!(
-                    "  #{} {} {} {} attempts={}{}\n",
-                    q.seq,
-                    e["event_id"].as_str().unwrap_or("?"),
-                    e["event_type"].as_str().unwrap_or("?"),
-                    e["payload"]["external_issue_key"].as_str().unwrap_or(""),
-                    q.attempts,
-                    q.last_error.as_ref().map(|m| format!(" last_error={m:?}")).unwrap_or_default()
-                ));
+            let events = outbox.pending().map_err(|m| Failure::new("outbox_unavailable", m, false))?;
+            let mut text = format!("{} event(s) in {}\n", events.len(), outbox.path().display());
+            for q in &events {
+                text.push_str(&output::queued_text(q));
             }
-            let events: Vec<QueuedOutput> = waiting
-                .iter()
-                .map(|q| QueuedOutput { seq: q.seq, envelope: &q.envelope, attempts: q.attempts, last_error: &q.last_error })
-                .collect();
             Ok(CommandOutput::new(&serde_json::json!({ "events": events }), text))
         }
-        EventsCommand::Flush => {
+        EventsCommand::Flush { include_rejected } => {
             let mut progress = |done: usize, total: usize| {
                 if total > 0 && !json_mode {
                     eprintln!("delivered {done}/{total} event(s)");
                 }
             };
-            let report = outbox.flush(&mut progress).map_err(|m| {
+            let report = outbox.flush(*include_rejected, &mut progress).map_err(|m| {
                 Failure::new(
                     "control_plane_unreachable",
                     format!("Could not deliver the outbox: {m}. Retry `kitty-origin events flush` when the control plane is reachable."),
                     false,
                 )
             })?;
-            let text = format!("{} event(s) delivered, {} waiting.\n", report.delivered, report.remaining);
-            Ok(CommandOutput::new(&serde_json::json!({"delivered": report.delivered, "remaining": report.remaining}), text))
+            if report.remaining > 0 || report.dead > 0 {
+                return Err(Failure::new(
+                    "events_undelivered",
+                    format!(
+                        "{} event(s) delivered; {} still waiting and {} rejected by the control plane (dead letters). \
+                         See `kitty-origin events list` for the reasons; retry with `kitty-origin events flush --include-rejected`.",
+                        report.delivered, report.remaining, report.dead
+                    ),
+                    true,
+                ));
+            }
+            let text = format!("{} event(s) delivered, 0 waiting.\n", report.delivered);
+            Ok(CommandOutput::new(&report, text))
         }
     }
 }

@@ -62,7 +62,11 @@ pub fn ask(candidates: &[OriginCandidate], input: &mut dyn BufRead, prompt: &mut
     let _ = write!(prompt, "{}", output::candidates_text(candidates));
     loop {
         let question = if candidates.len() == 1 {
-            format!("Use {} \"{}\" as the origin ticket? [y/N] ", candidates[0].external_issue_key, candidates[0].title)
+            format!(
+                "Use {} \"{}\" as the origin ticket? [y/N] ",
+                output::clean(&candidates[0].external_issue_key),
+                output::clean(&candidates[0].title)
+            )
         } else {
             format!("Which ticket is the origin? [1-{}, q to cancel] ", candidates.len())
         };

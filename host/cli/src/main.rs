@@ -37,7 +37,7 @@ fn main() -> ExitCode {
             if wants_json && err.use_stderr() {
                 let failure = usage_failure(&err);
                 println!("{}", failure.json());
-                eprintln!("kitty-origin: {}", failure.message);
+                eprintln!("kitty-origin: {}", output::clean(&failure.message));
                 return ExitCode::from(failure.exit);
             }
             err.exit();
@@ -62,7 +62,7 @@ fn main() -> ExitCode {
             if cli.json {
                 println!("{}", failure.json());
             }
-            eprintln!("kitty-origin: {}", failure.message);
+            eprintln!("kitty-origin: {}", output::clean(&failure.message));
             ExitCode::from(failure.exit)
         }
     }

@@ -7,6 +7,7 @@ use serde_json::Value;
 use std::path::Path;
 
 use kitty_origin_host::mission_git::GitSteps;
+use kitty_origin_host::outbox::{Queued, RowState};
 use kitty_origin_host::templates::FALLBACK_SPEC_NOTE;
 use kitty_origin_host::types::{MatchType, OriginCandidate, OriginTicket, SearchOriginResult};
 
@@ -37,14 +38,14 @@ pub fn match_type(m: MatchType) -> &'static str {
 pub fn candidates_text(candidates: &[OriginCandidate]) -> String {
     let mut out = String::new();
     for (i, c) in candidates.iter().enumerate() {
-        let status = if c.status.is_empty() { String::new() } else { format!("  [{}]", c.status) };
+        let status = if c.status.is_empty() { String::new() } else { format!("  [{}]", clean(&c.status)) };
         out.push_str(&format!(
             "  {:>2}. {}  {}{status}  ({})\n      {}\n",
             i + 1,
-            c.external_issue_key,
-            c.title,
+            clean(&c.external_issue_key),
+            clean(&c.title),
             match_type(c.match_type),
-            c.url
+            clean(&c.url)
         ));
     }
     out
@@ -55,16 +56,19 @@ pub fn search_text(r: &SearchOriginResult) -> String {
     if r.candidates.is_empty() {
         return format!(
             "No tickets match {:?} in {} {} {}. Try other words or the exact key, or start the mission without an origin ticket.\n",
-            r.query_used, r.provider, r.resource_type, r.resource_id
+            r.query_used,
+            clean(&r.provider),
+            clean(&r.resource_type),
+            clean(&r.resource_id)
         );
     }
     format!(
         "{} candidate(s) for {:?} in {} {} {}:\n{}",
         r.candidates.len(),
         r.query_used,
-        r.provider,
-        r.resource_type,
-        r.resource_id,
+        clean(&r.provider),
+        clean(&r.resource_type),
+        clean(&r.resource_id),
         candidates_text(&r.candidates)
     )
 }
@@ -73,7 +77,12 @@ pub fn search_text(r: &SearchOriginResult) -> String {
 pub fn ticket_text(t: &OriginTicket) -> String {
     format!(
         "Origin ticket: {} {:?} ({} {} {})\n  {}\n",
-        t.external_issue_key, t.title, t.provider, t.resource_type, t.resource_id, t.external_issue_url
+        clean(&t.external_issue_key),
+        clean(&t.title),
+        clean(&t.provider),
+        clean(&t.resource_type),
+        clean(&t.resource_id),
+        clean(&t.external_issue_url)
     )
 }
 
@@ -109,4 +118,29 @@ pub fn spec_text(feature_dir: &Path) -> String {
     } else {
         String::new()
     }
+}
+
+/// `text` safe for a terminal: control characters (escape sequences, carriage
+/// returns, ...) from the control plane or a ticket become `?`.
+pub fn clean(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+}
+
+/// One outbox row, as `events list` prints it.
+pub fn queued_text(q: &Queued) -> String {
+    let e = &q.envelope;
+    let field = |v: &serde_json::Value| clean(v.as_str().unwrap_or("?"));
+    format!(
+        "  #{} {} {} {} {} attempts={}{}\n",
+        q.seq,
+        field(&e["event_id"]),
+        field(&e["event_type"]),
+        clean(e["payload"]["external_issue_key"].as_str().unwrap_or("")),
+        match q.state {
+            RowState::Pending => "pending",
+            RowState::Dead => "DEAD (rejected)",
+        },
+        q.attempts,
+        q.last_error.as_ref().map(|m| format!(" last_error={:?}", clean(m))).unwrap_or_default()
+    )
 }

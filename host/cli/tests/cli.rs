@@ -153,7 +153,12 @@ fn local_and_configuration_errors() {
     s.run(None, &["--json", "search", "--text", "x"]).assert_error(1, "not_logged_in");
     let err = s.run_logged_out(&saas.url, &["--json", "search", "--text", "x"]).assert_error(1, "not_logged_in");
     assert!(err["error"]["message"].as_str().unwrap().contains("log in first"));
-    s.run(Some(&saas.url), &["--json", "search", "--text", "x", "--limit", "0"]).assert_error(1, "invalid_query");
+    for (flag, value) in [("--limit", "0"), ("--limit", "101"), ("--key", ""), ("--text", " ")] {
+        let err = s.run(Some(&saas.url), &["--json", "search", flag, value]).assert_error(2, "usage");
+        assert!(err["error"]["message"].as_str().unwrap().contains(flag), "{err}");
+    }
+    s.run(Some(&saas.url), &["--json", "start", "--key", "", "--yes"]).assert_error(2, "usage");
+    assert!(saas.requests().is_empty(), "usage errors send nothing");
     s.run(Some(&saas.url), &["--json", "search"]).assert_error(1, "invalid_query");
     s.write(".kittify/config.yaml", "tracker:\n  provider: github\n  project_slug: x\n");
     s.run(Some(&saas.url), &["--json", "search", "--text", "x"]).assert_error(1, "unsupported_provider");
@@ -245,8 +250,9 @@ fn a_control_plane_conflict_on_start_keeps_the_mission_and_says_how_to_retry() {
 #[test]
 fn the_outbox_survives_an_outage_and_a_restart_and_flush_is_idempotent() {
     let down = DevSaasServer::start(&["--fail-events", "server-error"]);
+    let (url, addr) = (down.url.clone(), down.addr());
     let s = Scratch::new(Some(LINEAR));
-    let out = s.run(Some(&down.url), &["start", "--key", "WEB-123", "--yes"]);
+    let out = s.run(Some(&url), &["start", "--key", "WEB-123", "--yes"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stdout.contains("queued in the outbox (3 waiting)"), "{}", out.stdout);
     drop(down);
@@ -263,17 +269,18 @@ fn the_outbox_survives_an_outage_and_a_restart_and_flush_is_idempotent() {
     assert_eq!(envelope["project_slug"], "acme-web");
     assert_eq!(envelope["payload"]["external_issue_key"], "WEB-123");
     assert!(events[2]["attempts"].as_i64().unwrap() >= 1);
-    let dead = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
-    s.run(Some(&dead), &["--json", "events", "flush"]).assert_error(1, "control_plane_unreachable");
+    // The events belong to that control plane: another one gets none of them.
+    let other = DevSaasServer::start(&[]);
+    assert_eq!(s.run(Some(&other.url), &["--json", "events", "flush"]).ok_json(), json!({"delivered": 0, "remaining": 0, "dead": 0}));
+    assert!(other.events().is_empty());
+    // Their own control plane, gone: the flush fails and keeps them.
+    s.run(Some(&url), &["--json", "events", "flush"]).assert_error(1, "control_plane_unreachable");
     assert_eq!(s.run(None, &["--json", "events", "list"]).ok_json()["events"].as_array().unwrap().len(), 3);
 
-    let up = DevSaasServer::start(&[]);
+    let up = DevSaasServer::start_on(&addr, &[]);
     let flushed = s.run(Some(&up.url), &["--json", "events", "flush"]).ok_json();
-    assert_eq!(flushed, json!({"delivered": 3, "remaining": 0}));
-    assert_eq!(s.run(Some(&up.url), &["--json", "events", "flush"]).ok_json(), json!({"delivered": 0, "remaining": 0}));
+    assert_eq!(flushed, json!({"delivered": 3, "remaining": 0, "dead": 0}));
+    assert_eq!(s.run(Some(&up.url), &["--json", "events", "flush"]).ok_json(), json!({"delivered": 0, "remaining": 0, "dead": 0}));
     assert_eq!(s.run(None, &["--json", "events", "list"]).ok_json(), json!({"events": []}));
 }
 

@@ -17,6 +17,11 @@ pub struct EgressLimits {
     pub first_byte: Duration,
     /// Longest gap between response bytes.
     pub between_bytes: Duration,
+    /// Longest whole exchange (connect, headers and every body byte): a
+    /// server that drips its answer a byte at a time stays within the gap
+    /// bounds forever, so the exchange has a bound of its own. The guest's
+    /// shorter first-byte timeout (what is left of its call) bounds it too.
+    pub exchange: Duration,
     /// Largest response body ([`MAX_RESPONSE_BYTES`]); it also bounds what
     /// the hooks buffer in host memory.
     pub max_response_bytes: usize,
@@ -28,6 +33,7 @@ impl Default for EgressLimits {
             connect: Duration::from_secs(10),
             first_byte: Duration::from_secs(30),
             between_bytes: Duration::from_secs(30),
+            exchange: Duration::from_secs(30),
             max_response_bytes: MAX_RESPONSE_BYTES,
         }
     }
@@ -43,6 +49,13 @@ impl EgressLimits {
             first_byte_timeout: min(options.first_byte_timeout, self.first_byte),
             between_bytes_timeout: min(options.between_bytes_timeout, self.between_bytes),
         }
+    }
+
+    /// The bound of one whole exchange with the guest's `options`: the
+    /// host's [`EgressLimits::exchange`], or the guest's first-byte timeout
+    /// when shorter (the guest asks for what is left of its overall bound).
+    pub fn exchange_bound(&self, options: &RequestOptions) -> Duration {
+        options.first_byte_timeout.map_or(self.exchange, |asked| asked.min(self.exchange))
     }
 }
 

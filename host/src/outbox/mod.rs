@@ -1,7 +1,7 @@
 //! The durable event outbox. `emit` commits the event first ([`store`]),
-//! then tries to deliver it ([`deliver`]); an event leaves only when the
-//! control plane answered `success` or `duplicate` for its `event_id`, so a
-//! crash or an outage at any point loses nothing.
+//! then tries to deliver it with whatever else waits ([`deliver`]); an event
+//! leaves only when the control plane answered `success` or `duplicate` for
+//! its `event_id`, so a crash or an outage at any point loses nothing.
 
 mod deliver;
 mod store;
@@ -9,22 +9,51 @@ mod store;
 use std::path::Path;
 use std::time::Duration;
 
+use serde::Serialize;
 use serde_json::Value;
 use spec_kitty_origin::wire::MAX_EVENTS_PER_BATCH;
 
 use crate::credentials::SaasAccess;
 use crate::events::{Delivery, EmitError, Event, EventSink};
-pub use store::OUTBOX_FILE;
-use store::Store;
+pub use deliver::parse_answer;
+use store::{Destination, Store};
+pub use store::{OUTBOX_FILE, SCHEMA_VERSION};
 
-/// How long `emit` waits for the control plane before leaving the event
-/// queued: short, because the developer is waiting and the event is safe.
+/// How long `emit` waits for the control plane before leaving the events
+/// queued: short, because the developer is waiting and the events are safe.
 const EMIT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How many waiting events an `emit` sends along with its own: a bounded
+/// share of the backlog, so one call never waits on a long outage's queue.
+const EMIT_BATCH: usize = 100;
 /// How long a flush waits for each batch's answer.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a claim holds: the longest exchange plus a margin, so a sender
+/// that died frees its rows soon after, and a live one keeps them.
+const CLAIM_MARGIN: Duration = Duration::from_secs(30);
+/// How many rejections turn an event into a dead letter.
+pub const DEAD_AFTER_REJECTIONS: i64 = 3;
+
+/// Whether a row still waits for delivery or was given up after rejections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RowState {
+    /// Waiting for delivery.
+    Pending,
+    /// Rejected [`DEAD_AFTER_REJECTIONS`] times; retried only by `events flush --include-rejected`.
+    Dead,
+}
+
+impl RowState {
+    fn as_str(self) -> &'static str {
+        match self {
+            RowState::Pending => "pending",
+            RowState::Dead => "dead",
+        }
+    }
+}
 
 /// An event waiting in the outbox.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Queued {
     /// Position in the outbox (also the event's lamport clock).
     pub seq: i64,
@@ -32,23 +61,33 @@ pub struct Queued {
     pub envelope: Value,
     /// Delivery attempts so far.
     pub attempts: i64,
-    /// Why the last attempt failed.
+    /// Why the last attempt failed (the control plane's reason for a rejection).
     pub last_error: Option<String>,
+    /// Pending or dead.
+    pub state: RowState,
+    /// The control plane it goes to.
+    pub origin: String,
+    /// The team it is sent as.
+    pub team: String,
 }
 
 /// What a flush did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct FlushReport {
     /// Acknowledged and removed.
     pub delivered: usize,
-    /// Still waiting (rejected, or the control plane did not answer).
+    /// Still waiting for this control plane and team.
     pub remaining: usize,
+    /// Dead letters for this control plane and team.
+    pub dead: usize,
 }
 
 /// The durable outbox, delivering to one control plane as one team.
 pub struct Outbox {
     store: Store,
     saas: SaasAccess,
+    /// This instance's name on its claims.
+    claimant: String,
 }
 
 impl Outbox {
@@ -56,9 +95,10 @@ impl Outbox {
     ///
     /// # Errors
     ///
-    /// The directory or the database cannot be created or opened.
+    /// The directory or the database cannot be created, opened or migrated.
     pub fn open(state_dir: &Path, saas: SaasAccess) -> Result<Self, String> {
-        Ok(Self { store: Store::open(state_dir)?, saas })
+        let destination = destination(&saas);
+        Ok(Self { store: Store::open(state_dir, destination.as_ref())?, saas, claimant: ulid::Ulid::new().to_string() })
     }
 
     /// The database file.
@@ -66,31 +106,36 @@ impl Outbox {
         self.store.path()
     }
 
-    /// Stores `event` durably; returns its sequence number. Storing the same
-    /// `event_id` twice keeps one copy.
+    fn destination(&self) -> Result<Destination, String> {
+        destination(&self.saas)
+            .ok_or_else(|| "not logged in to Spec Kitty: set SPEC_KITTY_SAAS_URL, SPEC_KITTY_TOKEN and SPEC_KITTY_TEAM_SLUG".into())
+    }
+
+    /// Stores `event` durably for the configured control plane and team;
+    /// returns its sequence number. Storing the same `event_id` twice keeps one copy.
     ///
     /// # Errors
     ///
-    /// `invalid-event` for an incomplete envelope; `storage-failed` when the
-    /// commit did not happen (then nothing was stored).
+    /// `invalid-event` for an incomplete envelope; `storage-failed` when no
+    /// control plane is configured or the commit did not happen (then nothing was stored).
     pub fn enqueue(&self, event: &Event) -> Result<i64, EmitError> {
-        let team_slug = self.saas.credentials.as_ref().map(|c| c.team_slug.as_str());
-        self.store.enqueue(event, team_slug)
+        let to = self.destination().map_err(EmitError::StorageFailed)?;
+        self.store.enqueue(event, &to)
     }
 
-    /// Every event waiting, oldest first.
+    /// Every event in the outbox (pending and dead, every destination), oldest first.
     pub fn pending(&self) -> Result<Vec<Queued>, String> {
         self.store.select("ORDER BY seq", [])
     }
 
-    /// The event with `event_id`, if it still waits.
+    /// The event with `event_id`, if it is still in the outbox.
     pub fn get(&self, event_id: &str) -> Result<Option<Queued>, String> {
         self.store.select("WHERE event_id = ?1", [event_id]).map(|rows| rows.into_iter().next())
     }
 
-    /// The number of events waiting.
+    /// The number of events waiting for delivery (all destinations).
     pub fn len(&self) -> Result<usize, String> {
-        self.store.count()
+        self.store.count(RowState::Pending, None)
     }
 
     /// Whether nothing waits.
@@ -98,39 +143,41 @@ impl Outbox {
         self.len().map(|n| n == 0)
     }
 
-    /// Delivers everything waiting, in batches of at most
-    /// [`MAX_EVENTS_PER_BATCH`]; `progress` is told `(delivered so far, total)`
-    /// after each batch.
+    /// Delivers what waits for the configured control plane and team, in
+    /// batches of at most [`MAX_EVENTS_PER_BATCH`], each row claimed first so
+    /// a concurrent flush never sends it too; with `include_dead`, dead
+    /// letters are retried as well. `progress` is told `(delivered so far,
+    /// waiting at the start)` after each batch.
     ///
     /// # Errors
     ///
-    /// Why a batch could not be delivered, with how many events stay queued.
-    pub fn flush(&self, progress: &mut dyn FnMut(usize, usize)) -> Result<FlushReport, String> {
-        let waiting = self.pending()?;
-        let total = waiting.len();
+    /// Why a batch could not be delivered; the rest stays queued.
+    pub fn flush(&self, include_dead: bool, progress: &mut dyn FnMut(usize, usize)) -> Result<FlushReport, String> {
+        let to = self.destination()?;
+        if include_dead {
+            self.store.revive(&to)?;
+        }
+        let total = self.store.count(RowState::Pending, Some(&to))?;
         let mut report = FlushReport::default();
-        for batch in waiting.chunks(MAX_EVENTS_PER_BATCH) {
-            match self.deliver(batch, FLUSH_TIMEOUT) {
-                Ok(done) => report.delivered += done,
-                Err(why) => {
-                    report.remaining = total - report.delivered;
-                    progress(report.delivered, total);
-                    return Err(format!("{why}; {} event(s) stay queued", report.remaining));
-                }
-            }
+        let mut after = 0;
+        loop {
+            let batch = self.store.claim(&to, &self.claimant, after, MAX_EVENTS_PER_BATCH, FLUSH_TIMEOUT + CLAIM_MARGIN)?;
+            let Some(last) = batch.last() else { break };
+            after = last.seq;
+            report.delivered += self.deliver(&batch, FLUSH_TIMEOUT)?;
             progress(report.delivered, total);
         }
-        report.remaining = total - report.delivered;
+        report.remaining = self.store.count(RowState::Pending, Some(&to))?;
+        report.dead = self.store.count(RowState::Dead, Some(&to))?;
         Ok(report)
     }
 
-    /// POSTs `batch`; removes what was acknowledged; returns how many were.
+    /// POSTs the claimed `batch`; removes what was acknowledged; returns how many were.
     fn deliver(&self, batch: &[Queued], timeout: Duration) -> Result<usize, String> {
-        let seqs: Vec<i64> = batch.iter().map(|q| q.seq).collect();
         match deliver::send_batch(&self.saas, batch, timeout) {
-            Ok(acknowledged) => self.store.settle(&acknowledged, &seqs),
+            Ok(answer) => self.store.settle(batch, &answer.acknowledged, &answer.rejected, DEAD_AFTER_REJECTIONS),
             Err(why) => {
-                self.store.note_failure(&seqs, &why);
+                self.store.note_failure(batch, &why);
                 Err(why)
             }
         }
@@ -139,11 +186,23 @@ impl Outbox {
 
 impl EventSink for Outbox {
     fn emit(&self, event: &Event) -> Result<Delivery, EmitError> {
-        let seq = self.enqueue(event)?;
-        let stored = self.store.select("WHERE seq = ?1", [seq]).unwrap_or_default();
-        match self.deliver(&stored, EMIT_TIMEOUT) {
-            Ok(1) => Ok(Delivery::Delivered),
+        self.enqueue(event)?;
+        let Ok(to) = self.destination() else { return Ok(Delivery::Queued) };
+        // The backlog goes with the new event, oldest first, within a bounded batch.
+        let Ok(batch) = self.store.claim(&to, &self.claimant, 0, EMIT_BATCH, EMIT_TIMEOUT + CLAIM_MARGIN) else {
+            return Ok(Delivery::Queued);
+        };
+        let _ = self.deliver(&batch, EMIT_TIMEOUT);
+        match self.get(&event.event_id) {
+            Ok(None) => Ok(Delivery::Delivered),
             _ => Ok(Delivery::Queued),
         }
+    }
+}
+
+fn destination(saas: &SaasAccess) -> Option<Destination> {
+    match (&saas.origin, &saas.credentials) {
+        (Some(origin), Some(credentials)) => Some(Destination { origin: origin.base_url(), team: credentials.team_slug.clone() }),
+        _ => None,
     }
 }
