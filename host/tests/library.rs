@@ -26,9 +26,14 @@ fn access(url: &str) -> SaasAccess {
 }
 
 fn server(events_fault: Option<Fault>) -> DevSaas {
+    server_on("127.0.0.1:0", events_fault)
+}
+
+/// The dev control plane on `addr`: the same control plane after a restart.
+fn server_on(addr: &str, events_fault: Option<Fault>) -> DevSaas {
     let mut config = DevSaasConfig::new(common::TOKEN);
     config.faults.events = events_fault;
-    DevSaas::start("127.0.0.1:0".parse().unwrap(), config).unwrap()
+    DevSaas::start(addr.parse().unwrap(), config).unwrap()
 }
 
 fn web_123() -> OriginCandidate {
@@ -74,9 +79,10 @@ fn an_event_queued_in_an_outage_survives_a_restart_and_is_delivered_once() {
         // runtime and outbox dropped here: the "host restart"
     };
     assert!(down.events().is_empty());
+    let addr = down.addr().to_string();
     drop(down);
 
-    let up = server(None);
+    let up = server_on(&addr, None);
     let outbox = Outbox::open(home.path(), access(&up.url())).unwrap();
     let queued = outbox.get(&event_id).unwrap().expect("the event survived the restart");
     assert!(queued.attempts >= 1 && queued.last_error.is_some());
@@ -109,18 +115,15 @@ fn an_event_queued_in_an_outage_survives_a_restart_and_is_delivered_once() {
 #[test]
 fn an_unreachable_control_plane_queues_and_a_duplicate_counts_as_delivered() {
     let home = tempfile::tempdir().unwrap();
-    let dead = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
-    let offline = Outbox::open(home.path(), access(&dead)).unwrap();
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let offline = Outbox::open(home.path(), access(&format!("http://{addr}"))).unwrap();
     let e = event(1);
     assert_eq!(offline.emit(&e), Ok(Delivery::Queued));
     assert_eq!(offline.emit(&e), Ok(Delivery::Queued), "the same event_id is stored once");
     assert_eq!(offline.len().unwrap(), 1);
     drop(offline);
 
-    let up = server(None);
+    let up = server_on(&addr, None);
     let online = Outbox::open(home.path(), access(&up.url())).unwrap();
     assert_eq!(online.emit(&e), Ok(Delivery::Delivered));
     assert!(online.is_empty().unwrap());
