@@ -17,26 +17,31 @@ pub enum Endpoint {
 }
 
 /// The error envelope of every non-2xx answer; any field may be missing.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default)]
 pub struct ErrorEnvelope {
     /// Machine code, e.g. `user_link_missing`.
-    #[serde(default)]
     pub error_code: Option<String>,
     /// Human message.
-    #[serde(default)]
     pub message: Option<String>,
     /// Whether the user must act (link an account, log in).
-    #[serde(default)]
     pub user_action_required: Option<bool>,
     /// Seconds to wait before retrying a 429.
-    #[serde(default)]
     pub retry_after_seconds: Option<f64>,
 }
 
 impl ErrorEnvelope {
     /// Parses `body`; a body that is not a JSON object gives an empty envelope.
+    /// Each field is read on its own: one of an unexpected type is left out
+    /// and does not hide the others (`user_action_required` above all).
     pub fn parse(body: &[u8]) -> Self {
-        serde_json::from_slice(body).unwrap_or_default()
+        let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else { return Self::default() };
+        let text = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_string);
+        Self {
+            error_code: text("error_code"),
+            message: text("message"),
+            user_action_required: fields.get("user_action_required").and_then(Value::as_bool),
+            retry_after_seconds: fields.get("retry_after_seconds").and_then(Value::as_f64),
+        }
     }
 
     /// The server's message, or `HTTP <status>` when it sent none.
@@ -196,6 +201,15 @@ mod tests {
         assert_eq!(kind(Endpoint::Search, 500, "{}"), ErrorKind::ControlPlaneUnreachable);
         assert_eq!(kind(Endpoint::Bind, 503, "<html>"), ErrorKind::ControlPlaneUnreachable);
         assert_eq!(kind(Endpoint::Search, 418, "{}"), ErrorKind::UnexpectedResponse);
+    }
+
+    #[test]
+    fn a_field_of_another_type_does_not_hide_user_action_required() {
+        // Found by properties.rs: one mistyped field used to empty the whole envelope.
+        assert_eq!(kind(Endpoint::Search, 401, r#"{"error_code":[],"user_action_required":true}"#), ErrorKind::UserLinkRequired);
+        assert_eq!(kind(Endpoint::Search, 401, r#"{"retry_after_seconds":"","user_action_required":true}"#), ErrorKind::UserLinkRequired);
+        let envelope = ErrorEnvelope::parse(br#"{"message":7,"retry_after_seconds":2,"error_code":"x"}"#);
+        assert_eq!((envelope.message, envelope.retry_after_seconds, envelope.error_code.as_deref()), (None, Some(2.0), Some("x")));
     }
 
     #[test]
