@@ -32,6 +32,9 @@ mod bindings;
 mod testing;
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod service_tests;
 
 #[cfg(test)]

@@ -27,7 +27,8 @@ impl Formatter for PythonFormatter {
     fn write_string_fragment<W: ?Sized + Write>(&mut self, writer: &mut W, fragment: &str) -> io::Result<()> {
         let mut units = [0u16; 2];
         for c in fragment.chars() {
-            if c.is_ascii() {
+            // Python's ensure_ascii keeps ' '..='~' and escapes the rest, DEL too.
+            if (' '..='~').contains(&c) {
                 writer.write_all(&[c as u8])?;
             } else {
                 for unit in c.encode_utf16(&mut units) {
@@ -76,5 +77,11 @@ mod tests {
         // python3 -c 'import json; print(json.dumps({"b": [1, None, True], "a": "Café – ü 😀\n\u0001\"\\", "c": {}}, sort_keys=True))'
         let value = json!({"b": [1, null, true], "a": "Café – ü 😀\n\u{1}\"\\", "c": {}});
         assert_eq!(dumps(&value), r#"{"a": "Caf\u00e9 \u2013 \u00fc \ud83d\ude00\n\u0001\"\\", "b": [1, null, true], "c": {}}"#);
+    }
+
+    #[test]
+    fn del_is_escaped_like_python() {
+        // python3 -c 'import json; print(json.dumps(["\x7f"]))' (found by properties.rs)
+        assert_eq!(dumps(&json!([["\u{7f}"]])), r#"[["\u007f"]]"#);
     }
 }

@@ -33,6 +33,8 @@ pub struct ErrorEnvelope {
 
 impl ErrorEnvelope {
     /// Parses `body`; a body that is not a JSON object gives an empty envelope.
+    /// Each field is read on its own: one of an unexpected type is left out
+    /// and does not hide the others (`user_action_required` above all).
     pub fn parse(body: &[u8]) -> Self {
         let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(body) else { return Self::default() };
         let text = |name: &str| fields.get(name).and_then(Value::as_str).map(str::to_string);
@@ -222,6 +224,15 @@ mod tests {
         assert_eq!(kind(Endpoint::Search, 403, std::str::from_utf8(body).unwrap()), ErrorKind::UserLinkRequired);
         let said = br#"{"message":"Link Linear","user_action_required":"yes"}"#;
         assert_eq!(ErrorEnvelope::parse(said).message.as_deref(), Some("Link Linear"));
+    }
+
+    #[test]
+    fn a_field_of_another_type_does_not_hide_user_action_required() {
+        // Found by properties.rs: one mistyped field used to empty the whole envelope.
+        assert_eq!(kind(Endpoint::Search, 401, r#"{"error_code":[],"user_action_required":true}"#), ErrorKind::UserLinkRequired);
+        assert_eq!(kind(Endpoint::Search, 401, r#"{"retry_after_seconds":"","user_action_required":true}"#), ErrorKind::UserLinkRequired);
+        let envelope = ErrorEnvelope::parse(br#"{"message":7,"retry_after_seconds":2,"error_code":"x"}"#);
+        assert_eq!((envelope.message, envelope.retry_after_seconds, envelope.error_code.as_deref()), (None, Some(2.0), Some("x")));
     }
 
     #[test]
