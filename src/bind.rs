@@ -8,10 +8,10 @@ use sha2::{Digest, Sha256};
 use crate::capabilities::Capabilities;
 use crate::config::{self, TrackerBinding};
 use crate::error::{ErrorKind, OriginError, Result};
-use crate::events;
 use crate::meta;
 use crate::model::{BindResult, OriginCandidate, OriginTicket, Routing};
 use crate::tracker::{MissionRef, SaasTrackerClient};
+use crate::{events, journal};
 
 /// Checks a candidate and its routing context before anything is touched.
 pub fn validate_routing(candidate: &OriginCandidate, provider: &str, resource_type: &str, resource_id: &str) -> Result<Routing> {
@@ -98,9 +98,23 @@ pub fn bind_mission_origin(
     let mission_id = meta.get("mission_id").and_then(|v| v.as_str()).filter(|s| !s.is_empty()).map(str::to_string);
     let key = idempotency_key(mission_id.as_deref().unwrap_or(&mission_slug), &ticket.external_issue_id);
 
+    // 0. The decision, durably: whatever happens from here, a later call
+    //    completes this bind (or a retried start reuses the mission).
+    let journal_name = feature_dir.file_name().and_then(|n| n.to_str()).filter(|n| journal::is_plain_name(n)).map(str::to_string);
+    if let Some(name) = &journal_name
+        && !journal::pending(repo_root).iter().any(|(n, _)| n == name)
+    {
+        journal::record(caps, repo_root, name, &journal::PendingBind::new(caps, "bind", repo_root, feature_dir, candidate, routing))?;
+    }
+
     // 1. The authoritative write. A failure stops here: nothing local changes.
     let mission = MissionRef { mission_id: mission_id.as_deref(), mission_slug: &mission_slug };
-    SaasTrackerClient::new(caps).bind_mission_origin(&binding, &mission, candidate, &key)?;
+    if let Err(err) = SaasTrackerClient::new(caps).bind_mission_origin(&binding, &mission, candidate, &key) {
+        if let Some(name) = &journal_name {
+            settle_failed_bind(caps, repo_root, name, &err);
+        }
+        return Err(err);
+    }
 
     // 2. The local record, through the canonical writer.
     meta::set_origin_ticket(&mut meta, &ticket);
@@ -121,7 +135,37 @@ pub fn bind_mission_origin(
             correlation_id: &key,
         },
     );
-    let event_emitted = event.is_ok_and(|event| caps.events.emit(&event).is_ok());
+    let event_delivery = event.ok().and_then(|event| caps.events.emit(&event).ok());
+    if let Some(name) = &journal_name {
+        journal::forget(repo_root, name);
+    }
 
-    Ok(BindResult { metadata_json: String::from_utf8_lossy(&written).into_owned(), origin_ticket: ticket, event_emitted })
+    Ok(BindResult {
+        metadata_json: String::from_utf8_lossy(&written).into_owned(),
+        origin_ticket: ticket,
+        event_emitted: event_delivery.is_some(),
+        event_delivery,
+    })
+}
+
+/// Whether the control plane may have recorded a bind that failed with `err`
+/// (no answer, or a server failure): then a later call must complete it.
+pub fn may_have_reached_the_control_plane(err: &OriginError) -> bool {
+    matches!(err.kind(), ErrorKind::ControlPlaneUnreachable | ErrorKind::TimedOut | ErrorKind::RateLimited | ErrorKind::UnexpectedResponse)
+}
+
+/// After a failed bind of `mission`: a start's record stays (a retried start
+/// reuses the mission), marked failed when no retry can help; a plain bind's
+/// record stays only while the outcome is uncertain.
+fn settle_failed_bind(caps: Capabilities<'_>, repo_root: &Path, mission: &str, err: &OriginError) {
+    if may_have_reached_the_control_plane(err) {
+        return;
+    }
+    let Some((_, mut record)) = journal::pending(repo_root).into_iter().find(|(n, _)| n == mission) else { return };
+    if record.kind == "start" {
+        record.failed = Some(err.code().to_string());
+        let _ = journal::record(caps, repo_root, mission, &record);
+    } else {
+        journal::forget(repo_root, mission);
+    }
 }

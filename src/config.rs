@@ -117,6 +117,7 @@ pub fn load_binding(repo_root: &Path) -> Result<TrackerBinding> {
 
 /// The project identity in YAML `text` (already known to parse).
 fn parse_project(text: &str) -> ProjectConfig {
+    // Only called after parse_binding accepted the same text (and its nesting).
     let Ok(doc) = serde_norway::from_str::<Value>(text) else { return ProjectConfig::default() };
     let project_field = |name: &str| doc.get("project").and_then(|p| p.get(name)).and_then(Value::as_str).map(str::to_string);
     let strings = |value: &Value| -> Option<Vec<String>> {
@@ -127,6 +128,40 @@ fn parse_project(text: &str) -> ProjectConfig {
     ProjectConfig { uuid: project_field("uuid"), slug: project_field("slug"), mission_types, protected_branches }
 }
 
+/// The deepest nesting accepted in a YAML file: flow collections (`[`, `{`)
+/// and block indentation (in columns). Spec Kitty's own files nest a few
+/// levels; a parser fed thousands of levels takes seconds to minutes.
+pub const MAX_YAML_DEPTH: usize = 64;
+
+/// Whether `text` nests within [`MAX_YAML_DEPTH`] (flow brackets, counted
+/// outside quotes) and [`MAX_YAML_DEPTH`] × 4 columns of indentation.
+pub fn yaml_nesting_ok(text: &str) -> bool {
+    let mut depth = 0usize;
+    let mut quote = None;
+    for line in text.lines() {
+        if line.len() - line.trim_start().len() > MAX_YAML_DEPTH * 4 {
+            return false;
+        }
+        for c in line.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '#') => break,
+                (None, '[' | '{') => {
+                    depth += 1;
+                    if depth > MAX_YAML_DEPTH {
+                        return false;
+                    }
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    true
+}
+
 /// Parses the `tracker:` block out of the YAML `text` read from `path`.
 pub fn parse_binding(text: &str, path: &Path) -> Result<TrackerBinding> {
     let invalid = |what: String| {
@@ -135,6 +170,9 @@ pub fn parse_binding(text: &str, path: &Path) -> Result<TrackerBinding> {
             format!("{}: {what}. Fix the file or run spec-kitty tracker bind again.", path.display()),
         )
     };
+    if !yaml_nesting_ok(text) {
+        return Err(invalid(format!("it nests deeper than {MAX_YAML_DEPTH} levels, which no Spec Kitty configuration does")));
+    }
     let doc: Value = if text.trim().is_empty() {
         Value::Null
     } else {
@@ -233,5 +271,20 @@ mod tests {
             assert_eq!(err.kind(), ErrorKind::InvalidTrackerConfig, "{text:?}: {err}");
             assert!(err.message().contains("config.yaml"), "{}", err.message());
         }
+    }
+
+    #[test]
+    fn deeply_nested_yaml_is_refused_before_parsing() {
+        let flow = format!("tracker:\n  provider: linear\n  project_slug: x\nz: {}{}\n", "[".repeat(50_000), "]".repeat(50_000));
+        let err = parse(&flow).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidTrackerConfig);
+        assert!(err.message().contains("nests deeper"), "{}", err.message());
+        let mut block = String::from("tracker:\n  provider: linear\n  project_slug: x\n");
+        for i in 0..300 {
+            block.push_str(&format!("{}k{i}:\n", "  ".repeat(i)));
+        }
+        assert_eq!(parse(&block).unwrap_err().kind(), ErrorKind::InvalidTrackerConfig);
+        assert!(yaml_nesting_ok("a: '[[[[' # {{{{\nb: \"]]\"\n"));
+        assert!(parse(&format!("tracker:\n  provider: linear\n  project_slug: x\nz: {}1{}\n", "[".repeat(10), "]".repeat(10))).is_ok());
     }
 }

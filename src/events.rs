@@ -1,4 +1,8 @@
-//! The `MissionOriginBound` event: envelope, payload and its validation.
+//! The events the guest hands to its host: `MissionOriginBound`, and the
+//! control plane's copies of the creation events. Their ids are derived from
+//! what they describe, so a re-bind, a retried start or a crash recovery
+//! emits the same ids again and the control plane answers `duplicate`
+//! instead of counting twice.
 
 use serde_json::json;
 
@@ -43,7 +47,7 @@ pub fn mission_origin_bound(caps: Capabilities<'_>, binding: &Binding<'_>) -> Re
         }
     }
     Ok(Event {
-        event_id: caps.new_ulid(),
+        event_id: derived_id(binding.mission_id.unwrap_or(binding.mission_slug), &["MissionOriginBound", &ticket.external_issue_id]),
         event_type: MISSION_ORIGIN_BOUND.into(),
         aggregate_id: binding.mission_id.unwrap_or(binding.mission_slug).to_string(),
         aggregate_type: MISSION_AGGREGATE_TYPE.into(),
@@ -62,13 +66,13 @@ pub const CREATION_EVENTS_SCHEMA: &str = "3.0.0";
 /// (`MissionCreated` or `SpecifyStarted`), as Spec Kitty queues it: a new event
 /// id that is also its correlation id, the local timestamp, and the payload
 /// without the repo-relative `artifact_path`.
-pub fn from_status_line(caps: Capabilities<'_>, line: &serde_json::Value, project_slug: Option<&str>) -> Event {
+pub fn from_status_line(line: &serde_json::Value, project_slug: Option<&str>) -> Event {
     let mut payload = line["payload"].clone();
     if let Some(fields) = payload.as_object_mut() {
         fields.remove("artifact_path");
     }
-    let event_id = caps.new_ulid();
     let text = |key: &str| line[key].as_str().unwrap_or_default().to_string();
+    let event_id = derived_id(&text("event_id"), &["control-plane"]);
     Event {
         event_id: event_id.clone(),
         event_type: text("event_type"),
@@ -79,5 +83,48 @@ pub fn from_status_line(caps: Capabilities<'_>, line: &serde_json::Value, projec
         timestamp: text("timestamp"),
         project_slug: project_slug.map(str::to_string),
         correlation_id: Some(event_id),
+    }
+}
+
+/// The control plane's copies of the creation events in the mission log
+/// `status.events.jsonl` of `feature_dir` (none when it cannot be read).
+pub fn creation_events(feature_dir: &std::path::Path, project_slug: Option<&str>) -> Vec<Event> {
+    let path = feature_dir.join(crate::status_events::STATUS_EVENTS_FILE);
+    let text = crate::files::read_bounded(&path, 1024 * 1024).ok().flatten().unwrap_or_default();
+    text.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| matches!(line["event_type"].as_str(), Some("MissionCreated" | "SpecifyStarted")))
+        .map(|line| from_status_line(&line, project_slug))
+        .collect()
+}
+
+/// A ULID determined by `anchor` and `parts`: the anchor's timestamp when it
+/// is a ULID (so ids still sort by time), and 80 bits of SHA-256 of both.
+pub fn derived_id(anchor: &str, parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let millis = ulid::Ulid::from_string(anchor).map_or(0, |u| u.timestamp_ms());
+    let mut hasher = Sha256::new();
+    hasher.update(anchor.as_bytes());
+    for part in parts {
+        hasher.update([0]);
+        hasher.update(part.as_bytes());
+    }
+    let digest = hasher.finalize();
+    let random = digest[..10].iter().fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
+    ulid::Ulid::from_parts(millis, random).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_ids_are_stable_distinct_and_keep_the_anchor_time() {
+        let mission = "01M8AHHKPQ3917CXJ559PT1H7E";
+        let a = derived_id(mission, &["MissionOriginBound", "uuid-1"]);
+        assert_eq!(a, derived_id(mission, &["MissionOriginBound", "uuid-1"]));
+        assert_ne!(a, derived_id(mission, &["MissionOriginBound", "uuid-2"]));
+        assert_eq!(&a[..10], &mission[..10], "the same timestamp");
+        assert!(ulid::Ulid::from_string(&derived_id("not-a-ulid", &["x"])).is_ok());
     }
 }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod error;
 pub mod events;
 pub mod files;
+pub mod journal;
 pub mod layout;
 pub mod meta;
 pub mod mission_dir;

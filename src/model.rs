@@ -110,6 +110,9 @@ pub struct BindResult {
     /// Whether the event sink accepted the `MissionOriginBound` event.
     #[cfg_attr(feature = "host", component(name = "event-emitted"))]
     pub event_emitted: bool,
+    /// What the sink did with it: delivered, or queued durably (none: refused).
+    #[cfg_attr(feature = "host", component(name = "event-delivery"))]
+    pub event_delivery: Option<Delivery>,
 }
 
 /// The spec's `MissionFromTicketResult`.
@@ -129,6 +132,9 @@ pub struct MissionFromTicketResult {
     /// Whether the event sink accepted the event.
     #[cfg_attr(feature = "host", component(name = "event-emitted"))]
     pub event_emitted: bool,
+    /// What the sink did with it: delivered, or queued durably (none: refused).
+    #[cfg_attr(feature = "host", component(name = "event-delivery"))]
+    pub event_delivery: Option<Delivery>,
 }
 
 /// An event as handed to the host's sink (the WIT `event`).

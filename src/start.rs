@@ -12,7 +12,7 @@ use crate::meta::{self, Meta};
 use crate::model::{MissionFromTicketResult, OriginCandidate, Routing};
 use crate::status_events::{self, Creation, Lines, STATUS_EVENTS_FILE};
 use crate::timestamps::python_isoformat;
-use crate::{bind, config, events, layout, mission_dir, templates};
+use crate::{bind, config, events, journal, layout, mission_dir, templates};
 
 /// The branch recorded when `.git/HEAD` names none.
 pub const DEFAULT_BRANCH: &str = "main";
@@ -128,17 +128,21 @@ fn write_scaffold(caps: Capabilities<'_>, dir: &Path, creation: &Creation, spec:
 /// Creates the mission for `candidate` under `repo_root`, as Spec Kitty 3.2's
 /// create lays it out, then binds the ticket as its origin.
 ///
-/// The creation events go to the host's sink after the scaffold is complete
-/// and before the bind, so the control plane hears of the mission before its
-/// origin (the reference host also commits the scaffold at that moment).
+/// The scaffold is written in a staging directory and published whole; the
+/// pending bind is journaled before it is published, so a crash at any
+/// instant leaves either nothing in `kitty-specs/` or a mission whose bind a
+/// later call completes. The creation events go to the host's sink after
+/// the mission is published and before the bind, so the control plane hears
+/// of the mission before its origin (the reference host also commits the
+/// scaffold at that moment). A start of a ticket whose earlier start did not
+/// complete its bind reuses that mission instead of creating another.
 ///
 /// # Errors
 ///
 /// Everything [`bind::bind_mission_origin`] returns; before the mission
 /// exists: `unsupported-project-layout`, `no-tracker-binding`,
-/// `invalid-candidate` (mission type, provider), `io`. A failure while
-/// writing the scaffold removes the directory; a failed bind keeps the
-/// mission and says how to retry the bind.
+/// `invalid-candidate` (mission type, provider), `io` (then nothing is left
+/// behind). A failed bind keeps the mission and says how to retry.
 pub fn start_mission_from_ticket(
     caps: Capabilities<'_>,
     repo_root: &Path,
@@ -151,41 +155,29 @@ pub fn start_mission_from_ticket(
     let config = config::load_repo_config(repo_root)?;
     bind::check_same_provider(&config.binding, routing)?;
     let template_file = templates::spec_template_name(mission_type, config.project.mission_types.as_deref())?;
-    let spec = templates::find_spec_template(repo_root, mission_type, template_file)?
-        .unwrap_or_else(|| templates::fallback_spec(candidate, routing));
-    let target_branch = target_branch(repo_root);
-    let friendly_name = collapse(&candidate.title);
+    let project_slug = config.binding.project_slug.as_deref();
 
-    let mission = mission_dir::create_mission_dir(caps, repo_root, &candidate.external_issue_key, &candidate.title)?;
-    let creation = Creation {
-        mission_id: mission.mission_id.clone(),
-        mission_slug: mission.slug.clone(),
-        mission_type: mission_type.to_string(),
-        purpose_tldr: friendly_name.clone(),
-        purpose_context: purpose_context(candidate.body.as_deref(), &friendly_name, &target_branch),
-        friendly_name,
-        target_branch,
-        created_at: python_isoformat(caps.clock.unix_micros()),
+    let (slug, dir) = match journal::unfinished_start(repo_root, &candidate.external_issue_id) {
+        Some((slug, earlier)) => (slug, repo_root.join(earlier.feature_dir)),
+        None => {
+            let spec = templates::find_spec_template(repo_root, mission_type, template_file)?
+                .unwrap_or_else(|| templates::fallback_spec(candidate, routing));
+            let mission = create(caps, repo_root, candidate, routing, mission_type, &spec, &config.project)?;
+            (mission.slug, mission.dir)
+        }
     };
-    let lines = status_events::creation_lines(caps, &creation, &config.project);
-    if let Err(err) = write_scaffold(caps, &mission.dir, &creation, &spec, &lines) {
-        // Nothing half-made stays behind: the directory was ours alone.
-        let _ = std::fs::remove_dir_all(&mission.dir);
-        return Err(err);
-    }
-    for line in [&lines.mission_created, &lines.specify_started] {
+    for event in events::creation_events(&dir, project_slug) {
         // Telemetry, like Spec Kitty's fan-out: a refused event never fails the start.
-        let _ = caps.events.emit(&events::from_status_line(caps, line, config.binding.project_slug.as_deref()));
+        let _ = caps.events.emit(&event);
     }
 
-    let dir = mission.dir.display().to_string();
-    let bound = bind::bind_mission_origin(caps, repo_root, &mission.dir, candidate, routing).map_err(|err| {
+    let shown = dir.display().to_string();
+    let bound = bind::bind_mission_origin(caps, repo_root, &dir, candidate, routing).map_err(|err| {
         OriginError::new(
             err.kind(),
             format!(
-                "Mission {} was created at {dir} but has no origin ticket yet: {} Once that is fixed, retry the bind of {dir} \
-                 with {} (bind-mission-origin, or kitty-origin bind --mission {dir} --key {}).",
-                mission.slug,
+                "Mission {slug} was created at {shown} but has no origin ticket yet: {} Once that is fixed, retry the start \
+                 (it reuses this mission) or the bind of {shown} with {} (bind-mission-origin, or kitty-origin bind --mission {shown} --key {}).",
                 err.message(),
                 candidate.external_issue_key,
                 candidate.external_issue_key
@@ -193,9 +185,63 @@ pub fn start_mission_from_ticket(
         )
     })?;
     Ok(MissionFromTicketResult {
-        feature_dir: dir,
-        feature_slug: mission.slug,
+        feature_dir: shown,
+        feature_slug: slug,
         origin_ticket: bound.origin_ticket,
         event_emitted: bound.event_emitted,
+        event_delivery: bound.event_delivery,
     })
+}
+
+/// Writes a new mission's scaffold in staging, journals its bind, and
+/// publishes it into `kitty-specs/`; a name taken meanwhile gets a new id.
+fn create(
+    caps: Capabilities<'_>,
+    repo_root: &Path,
+    candidate: &OriginCandidate,
+    routing: &Routing,
+    mission_type: &str,
+    spec: &str,
+    project: &config::ProjectConfig,
+) -> Result<mission_dir::StagedMission> {
+    let target_branch = target_branch(repo_root);
+    let friendly_name = collapse(&candidate.title);
+    for _ in 0..mission_dir::CREATE_ATTEMPTS {
+        let mission = mission_dir::stage(caps, repo_root, &candidate.external_issue_key, &candidate.title)?;
+        let creation = Creation {
+            mission_id: mission.mission_id.clone(),
+            mission_slug: mission.slug.clone(),
+            mission_type: mission_type.to_string(),
+            purpose_tldr: friendly_name.clone(),
+            purpose_context: purpose_context(candidate.body.as_deref(), &friendly_name, &target_branch),
+            friendly_name: friendly_name.clone(),
+            target_branch: target_branch.clone(),
+            created_at: python_isoformat(caps.clock.unix_micros()),
+        };
+        let lines = status_events::creation_lines(caps, &creation, project);
+        let pending = journal::PendingBind::new(caps, "start", repo_root, &mission.dir, candidate, routing);
+        let prepared = write_scaffold(caps, &mission.staging, &creation, spec, &lines)
+            .and_then(|()| journal::record(caps, repo_root, &mission.slug, &pending));
+        let published = prepared.map_err(mission_dir::PublishError::Io).and_then(|()| mission_dir::publish(&mission));
+        match published {
+            Ok(()) => {
+                journal::clear_staging(caps, repo_root);
+                return Ok(mission);
+            }
+            Err(failure) => {
+                // Nothing half-made stays behind: the staging directory was ours alone.
+                let _ = std::fs::remove_dir_all(&mission.staging);
+                journal::forget(repo_root, &mission.slug);
+                match failure {
+                    mission_dir::PublishError::NameTaken => mission_dir::wait_for_next_name(caps),
+                    mission_dir::PublishError::Io(err) => {
+                        journal::clear_staging(caps, repo_root);
+                        return Err(err);
+                    }
+                }
+            }
+        }
+    }
+    journal::clear_staging(caps, repo_root);
+    Err(mission_dir::no_free_name(&repo_root.join(mission_dir::SPECS_DIR), &candidate.external_issue_key))
 }

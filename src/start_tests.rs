@@ -183,3 +183,52 @@ fn the_target_branch_defaults_to_main() {
     write(repo.path(), ".git/HEAD", &"x".repeat(10_000));
     assert_eq!(start::target_branch(repo.path()), "main");
 }
+
+#[test]
+fn a_retried_start_after_a_failed_bind_reuses_its_mission() {
+    let repo = bound_repo(LINEAR_CONFIG);
+    let d = Doubles::default();
+    d.saas.push(503, "{}");
+    start::start_mission_from_ticket(d.caps(), repo.path(), &candidate(), &routing(), "software-dev").unwrap_err();
+    assert_eq!(crate::journal::pending(repo.path()).len(), 1, "the undone bind is journaled");
+    d.saas.push(200, BIND_OK);
+    let retried = start::start_mission_from_ticket(d.caps(), repo.path(), &candidate(), &routing(), "software-dev").unwrap();
+    let missions: Vec<_> = std::fs::read_dir(repo.path().join("kitty-specs")).unwrap().collect();
+    assert_eq!(missions.len(), 1, "no second mission");
+    assert!(retried.feature_dir.ends_with(&retried.feature_slug));
+    assert!(crate::journal::pending(repo.path()).is_empty(), "done: nothing pending");
+    let events = d.sink.events.borrow();
+    let ids: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
+    assert_eq!((ids[0], ids[1]), (ids[2], ids[3]), "the creation events are re-emitted with the same ids");
+    assert_eq!(
+        events.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>()[2..],
+        ["MissionCreated", "SpecifyStarted", "MissionOriginBound"]
+    );
+    assert_eq!(retried.event_delivery, Some(crate::model::Delivery::Queued));
+    let staging = repo.path().join(".kittify/origin/staging");
+    assert!(std::fs::read_dir(&staging).map_or(true, |mut d| d.next().is_none()), "no staging left");
+    assert_eq!(std::fs::read_to_string(repo.path().join(".kittify/origin/.gitignore")).unwrap(), "*\n");
+}
+
+#[test]
+fn a_bind_that_may_have_reached_the_control_plane_stays_journaled() {
+    let repo = bound_repo(LINEAR_CONFIG);
+    write(repo.path(), "kitty-specs/m/meta.json", "{\"mission_id\": \"01JQ0000000000000000000000\", \"mission_slug\": \"m\"}");
+    let dir = repo.path().join("kitty-specs/m");
+    let d = Doubles::default();
+    d.saas.push(503, "{}");
+    crate::bind::bind_mission_origin(d.caps(), repo.path(), &dir, &candidate(), &routing()).unwrap_err();
+    let pending = crate::journal::pending(repo.path());
+    assert_eq!((pending.len(), pending[0].1.kind.as_str(), pending[0].1.feature_dir.as_str()), (1, "bind", "kitty-specs/m"));
+    d.saas.push(404, "{}");
+    crate::bind::bind_mission_origin(d.caps(), repo.path(), &dir, &candidate(), &routing()).unwrap_err();
+    assert!(crate::journal::pending(repo.path()).is_empty(), "a definitive refusal: nothing to complete");
+    d.saas.push(200, BIND_OK);
+    let bound = crate::bind::bind_mission_origin(d.caps(), repo.path(), &dir, &candidate(), &routing()).unwrap();
+    assert!(crate::journal::pending(repo.path()).is_empty());
+    let event = d.sink.events.borrow().last().unwrap().clone();
+    d.saas.push(200, BIND_OK);
+    crate::bind::bind_mission_origin(d.caps(), repo.path(), &dir, &candidate(), &routing()).unwrap();
+    assert_eq!(d.sink.events.borrow().last().unwrap().event_id, event.event_id, "a re-bind re-emits the same event id");
+    assert_eq!(bound.event_delivery, Some(crate::model::Delivery::Queued));
+}

@@ -21,7 +21,7 @@ fn wasm_tools_wit(target: &Path) -> String {
 const ITEMS: [(&str, &str); 4] = [
     ("/// Search the tickets of the repo's bound Jira project or Linear team", "search-origin-candidates: func("),
     ("/// Bind a confirmed candidate as the origin of the mission in", "bind-mission-origin: func("),
-    ("/// Create `kitty-specs/NNN-slug/` (with `meta.json` and `spec.md`) from a", "start-mission-from-ticket: func("),
+    ("/// Create the mission `kitty-specs/<slug>-<mid8>/` from a confirmed", "start-mission-from-ticket: func("),
     ("/// Hand an event to the host: stored durably first, then delivered when possible.", "emit: func("),
 ];
 

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use spec_kitty_origin::journal::CALL_ID_VAR;
 use spec_kitty_origin::model::{Delivery, EmitError, Event};
 use spec_kitty_origin::templates::TEMPLATE_DIRS_VAR;
 use wasmtime::component::ResourceTable;
@@ -29,6 +30,8 @@ pub struct CallExtras {
     pub template_dirs: Vec<PathBuf>,
     /// The git steps of a `start`, told of every event.
     pub git: Option<Arc<StartSteps>>,
+    /// The call's id (`KITTY_ORIGIN_CALL_ID`), which names its lock.
+    pub call_id: Option<String>,
 }
 
 /// Everything a call's guest can reach.
@@ -82,6 +85,9 @@ pub fn new_store(
     wasi.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
     for (key, value) in capabilities.guest_env() {
         wasi.env(key, value);
+    }
+    if let Some(id) = &extras.call_id {
+        wasi.env(CALL_ID_VAR, id);
     }
     let mut granted = Vec::new();
     for dir in &extras.template_dirs {

@@ -42,6 +42,7 @@ mod instance;
 pub mod mission_git;
 pub mod origin;
 pub mod outbox;
+pub mod recovery;
 pub mod repo_root;
 pub mod runtime;
 pub mod spec_kitty_install;

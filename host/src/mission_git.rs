@@ -147,9 +147,20 @@ impl StartSteps {
     }
 }
 
+/// Commits the scaffold of the mission at `feature_dir` if it is not
+/// committed yet (recovery after a crash before Spec Kitty's scaffold commit).
+pub fn commit_scaffold(repo_root: &Path, feature_dir: &Path) -> GitSteps {
+    commit_in_mission(repo_root, feature_dir, &SCAFFOLD_FILES, "Add scaffold for feature")
+}
+
 /// Commits `meta.json` of the mission at `feature_dir` after a bind, when it
 /// is in a git work tree.
 pub fn commit_bound_meta(repo_root: &Path, feature_dir: &Path) -> GitSteps {
+    commit_in_mission(repo_root, feature_dir, &["meta.json"], "Add origin-ticket binding for feature")
+}
+
+/// Commits `files` of the mission at `feature_dir` as "`subject` <mission>".
+fn commit_in_mission(repo_root: &Path, feature_dir: &Path, files: &[&str], subject: &str) -> GitSteps {
     let tree = match work_tree(repo_root) {
         Ok(Some(tree)) => tree,
         Ok(None) => return GitSteps::default(),
@@ -158,7 +169,8 @@ pub fn commit_bound_meta(repo_root: &Path, feature_dir: &Path) -> GitSteps {
     let Some(slug) = feature_dir.file_name().and_then(|n| n.to_str()) else { return GitSteps::default() };
     let Ok(relative) = feature_dir.strip_prefix(repo_root) else { return GitSteps::default() };
     let steps = StartSteps { tree, switched: None, steps: Mutex::new(GitSteps::default()) };
-    steps.commit(&[relative.join("meta.json")], &format!("Add origin-ticket binding for feature {slug}"));
+    let paths: Vec<PathBuf> = files.iter().map(|f| relative.join(f)).collect();
+    steps.commit(&paths, &format!("{subject} {slug}"));
     steps.steps().clone()
 }
 

@@ -17,6 +17,7 @@ use crate::engine::{EpochTicker, new_engine};
 use crate::error::Error;
 use crate::instance::{CallExtras, CallState, new_store};
 use crate::mission_git::{self, GitSteps, StartSteps};
+use crate::recovery::{self, CallLock, RecoveryReport};
 use crate::repo_root::{granted_repo, guest_path, repo_root_for_mission, require_state_outside};
 
 /// A call's result with what the host's git steps did.
@@ -149,7 +150,7 @@ impl Runtime {
         let repo = guest_path(&root)?;
         self.require_login()?;
         let git = self.git_steps(&root, start_branch)?;
-        let extras = CallExtras { template_dirs: self.capabilities.spec_templates.dirs(mission_key), git: git.clone() };
+        let extras = CallExtras { template_dirs: self.capabilities.spec_templates.dirs(mission_key), git: git.clone(), call_id: None };
         let started = self.call(&root, extras, |service, store| {
             service.call_start_mission_from_ticket(store, repo, candidate, provider, resource_type, resource_id, mission_key)
         });
@@ -192,6 +193,30 @@ impl Runtime {
         Ok(())
     }
 
+    /// Repairs what crashed calls left in the repo at `repo_root`: completes
+    /// the binds they journaled, removes their staging directories and
+    /// temporary files (see [`crate::recovery`]). Cheap when nothing is left;
+    /// hosts call it before their other calls.
+    pub fn recover(&self, repo_root: &Path) -> RecoveryReport {
+        match granted_repo(repo_root) {
+            Ok(root) => recovery::recover(self, &root),
+            Err(_) => RecoveryReport::default(),
+        }
+    }
+
+    /// Queues the control plane's copies of a mission's creation events again
+    /// (the same ids: the control plane counts them once) and, with git
+    /// steps, commits its scaffold if it is not committed yet.
+    pub(crate) fn requeue_creation_events(&self, repo_root: &Path, feature_dir: &Path) {
+        let project_slug = spec_kitty_origin::config::load_binding(repo_root).ok().and_then(|b| b.project_slug);
+        for event in spec_kitty_origin::events::creation_events(feature_dir, project_slug.as_deref()) {
+            let _ = self.capabilities.events.emit(&event);
+        }
+        if self.capabilities.git {
+            mission_git::commit_scaffold(repo_root, feature_dir);
+        }
+    }
+
     /// Refuses a call that cannot succeed before the guest creates anything.
     fn require_login(&self) -> Result<(), Error> {
         match self.capabilities.saas.login_problem(&crate::state_dir()) {
@@ -210,6 +235,9 @@ impl Runtime {
     ) -> Result<T, Error> {
         self.require_login()?;
         require_state_outside(&crate::state_dir(), repo_root)?;
+        // Held until the call returns; the kernel releases it if the process dies.
+        let lock = CallLock::acquire(repo_root)?;
+        let extras = CallExtras { call_id: Some(lock.id().to_string()), ..extras };
         let mut store = new_store(self.pre.engine(), repo_root, &self.capabilities, &self.policy, extras)?;
         let instance = self.pre.instantiate(&mut store).map_err(Error::component("instantiate the component"))?;
         into_host_result(invoke(instance.spec_kitty_origin_service(), &mut store))

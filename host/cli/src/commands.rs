@@ -9,8 +9,9 @@ use serde_json::Value;
 use kitty_origin_host::egress::NetworkUpstream;
 use kitty_origin_host::mission_git::GitSteps;
 use kitty_origin_host::outbox::Outbox;
+use kitty_origin_host::recovery::{RecoveryReport, needs_recovery};
 use kitty_origin_host::repo_root::repo_root_for_mission;
-use kitty_origin_host::types::{MissionFromTicketResult, OriginCandidate, OriginTicket, Routing};
+use kitty_origin_host::types::{Delivery, MissionFromTicketResult, OriginCandidate, OriginTicket, Routing};
 use kitty_origin_host::wire::DEFAULT_SEARCH_LIMIT;
 use kitty_origin_host::{Capabilities, Runtime, SaasAccess, SpecTemplates, state_dir};
 
@@ -61,7 +62,18 @@ fn runtime(cli: &Cli) -> Result<(Runtime, Arc<Outbox>), Failure> {
         spec_templates: SpecTemplates::Installed,
     };
     let runtime = Runtime::new(&component_path(cli), Some(&state_dir().join("cache")), capabilities)?;
+    report_recovery(&runtime.recover(&cli.repo));
     Ok((runtime, outbox))
+}
+
+/// Tells the developer on stderr what a recovery after a crash did.
+fn report_recovery(report: &RecoveryReport) {
+    for mission in &report.completed {
+        eprintln!("kitty-origin: completed the interrupted origin bind of mission {mission}.");
+    }
+    for (mission, why) in &report.postponed {
+        eprintln!("kitty-origin: the interrupted origin bind of mission {mission} is still pending: {}", output::clean(why));
+    }
 }
 
 /// `search`.
@@ -112,7 +124,7 @@ pub fn start(cli: &Cli, args: &StartArgs) -> Result<CommandOutput, Failure> {
         mission.feature_slug,
         mission.feature_dir,
         output::ticket_text(&mission.origin_ticket),
-        output::event_text(mission.event_emitted, outbox.len().unwrap_or(0)),
+        output::event_text(mission.event_delivery, outbox.len().unwrap_or(0)),
         output::spec_text(Path::new(&mission.feature_dir)),
         output::git_text(&started.git),
     );
@@ -134,6 +146,7 @@ struct BindOutput<'a> {
     metadata: Value,
     origin_ticket: &'a OriginTicket,
     event_emitted: bool,
+    event_delivery: Option<Delivery>,
     git: &'a GitSteps,
 }
 
@@ -149,20 +162,26 @@ pub fn bind(cli: &Cli, args: &BindArgs) -> Result<CommandOutput, Failure> {
         "Mission {} bound.\n{}{}{}",
         mission.display(),
         output::ticket_text(&result.origin_ticket),
-        output::event_text(result.event_emitted, outbox.len().unwrap_or(0)),
+        output::event_text(result.event_delivery, outbox.len().unwrap_or(0)),
         output::git_text(&bound.git),
     );
     let shape = BindOutput {
         metadata: serde_json::from_str(&result.metadata_json).unwrap_or(Value::Null),
         origin_ticket: &result.origin_ticket,
         event_emitted: result.event_emitted,
+        event_delivery: result.event_delivery,
         git: &bound.git,
     };
     Ok(CommandOutput::new(&shape, text))
 }
 
 /// `events list` and `events flush`.
-pub fn events(command: &EventsCommand, json_mode: bool) -> Result<CommandOutput, Failure> {
+pub fn events(cli: &Cli, command: &EventsCommand) -> Result<CommandOutput, Failure> {
+    let json_mode = cli.json;
+    if needs_recovery(&cli.repo) {
+        // Completing an interrupted bind queues its events: recover first.
+        runtime(cli)?;
+    }
     let outbox = open_outbox(saas_access()?)?;
     match command {
         EventsCommand::List => {

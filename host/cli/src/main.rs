@@ -47,7 +47,7 @@ fn main() -> ExitCode {
         Command::Search(args) => commands::search(&cli, args),
         Command::Start(args) => commands::start(&cli, args),
         Command::Bind(args) => commands::bind(&cli, args),
-        Command::Events(command) => commands::events(command, cli.json),
+        Command::Events(command) => commands::events(&cli, command),
     };
     match outcome {
         Ok(output) => {

@@ -9,7 +9,7 @@ use std::path::Path;
 use kitty_origin_host::mission_git::GitSteps;
 use kitty_origin_host::outbox::{Queued, RowState};
 use kitty_origin_host::templates::FALLBACK_SPEC_NOTE;
-use kitty_origin_host::types::{MatchType, OriginCandidate, OriginTicket, SearchOriginResult};
+use kitty_origin_host::types::{Delivery, MatchType, OriginCandidate, OriginTicket, SearchOriginResult};
 
 /// What a command prints on success: JSON for `--json`, text otherwise.
 pub struct CommandOutput {
@@ -86,13 +86,14 @@ pub fn ticket_text(t: &OriginTicket) -> String {
     )
 }
 
-/// How the event went, as text.
-pub fn event_text(emitted: bool, waiting: usize) -> String {
-    match (emitted, waiting) {
-        (false, _) => "MissionOriginBound event: NOT recorded (the outbox refused it); the binding itself is saved.\n".into(),
-        (true, 0) => "MissionOriginBound event: delivered to the control plane.\n".into(),
-        (true, n) => {
-            format!("MissionOriginBound event: queued in the outbox ({n} waiting); run `kitty-origin events flush` when online.\n")
+/// How the event went, as text: `delivery` is what the event sink reported
+/// (none: it refused the event); `waiting` counts the outbox's backlog.
+pub fn event_text(delivery: Option<Delivery>, waiting: usize) -> String {
+    match delivery {
+        None => "MissionOriginBound event: NOT recorded (the outbox refused it); the binding itself is saved.\n".into(),
+        Some(Delivery::Delivered) => "MissionOriginBound event: delivered to the control plane.\n".into(),
+        Some(Delivery::Queued) => {
+            format!("MissionOriginBound event: queued in the outbox ({waiting} waiting); run `kitty-origin events flush` when online.\n")
         }
     }
 }

@@ -78,7 +78,8 @@ fn scenario_5_start_writes_the_mission_and_its_origin() {
     let saas = DevSaasServer::start(&[]);
     let s = Scratch::new(Some(LINEAR));
     let out = s.run(Some(&saas.url), &["--json", "start", "--key", "WEB-123", "--yes"]).ok_json();
-    assert_eq!(keys(&out), ["event_emitted", "feature_dir", "feature_slug", "git", "origin_ticket"]);
+    assert_eq!(keys(&out), ["event_delivery", "event_emitted", "feature_dir", "feature_slug", "git", "origin_ticket"]);
+    assert_eq!(out["event_delivery"], "delivered");
     let slug = out["feature_slug"].as_str().unwrap().to_string();
     assert!(is_mission_dir_name(&slug, "web-123-add-clerk-auth"), "{slug}");
     assert_eq!(out["event_emitted"], true);
@@ -220,7 +221,7 @@ fn bind_an_existing_mission_rebind_and_conflict() {
         "{\"mission_id\": \"01JQ0000000000000000000007\", \"mission_slug\": \"007-login\", \"friendly_name\": \"Login\"}\n",
     );
     let out = s.run(Some(&saas.url), &["--json", "bind", "--mission", "kitty-specs/007-login", "--key", "WEB-121", "--yes"]).ok_json();
-    assert_eq!(keys(&out), ["event_emitted", "git", "metadata", "origin_ticket"]);
+    assert_eq!(keys(&out), ["event_delivery", "event_emitted", "git", "metadata", "origin_ticket"]);
     assert_eq!(out["metadata"]["friendly_name"], "Login");
     assert_eq!(out["metadata"]["origin_ticket"]["external_issue_key"], "WEB-121");
     let before = std::fs::read_to_string(s.repo.path().join("kitty-specs/007-login/meta.json")).unwrap();
