@@ -13,6 +13,9 @@ use crate::model::OriginTicket;
 /// The file name of mission metadata.
 pub const META_FILE: &str = "meta.json";
 
+/// The most bytes of `meta.json` read: Spec Kitty's are under 4 KiB.
+pub const MAX_META_BYTES: u64 = 1024 * 1024;
+
 /// The key of the origin block.
 pub const ORIGIN_KEY: &str = "origin_ticket";
 
@@ -33,19 +36,19 @@ pub fn canonical_bytes(meta: &Meta) -> Vec<u8> {
 /// Reads `feature_dir/meta.json`; missing or not a JSON object is `invalid-metadata`.
 pub fn read_meta(feature_dir: &Path) -> Result<Meta> {
     let path = feature_dir.join(META_FILE);
-    let bytes = match std::fs::read(&path) {
-        Ok(bytes) => bytes,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+    let bytes = match crate::files::read_bounded(&path, MAX_META_BYTES) {
+        Ok(Some(text)) => text.into_bytes(),
+        Ok(None) => {
             return Err(OriginError::new(
                 ErrorKind::InvalidMetadata,
                 format!(
-                    "{} does not exist: {} is not a mission directory. Pass a kitty-specs/NNN-slug directory.",
+                    "{} does not exist: {} is not a mission directory. Pass a mission directory (kitty-specs/<mission>).",
                     path.display(),
                     feature_dir.display()
                 ),
             ));
         }
-        Err(err) => return Err(OriginError::io("read", &path, &err)),
+        Err(err) => return Err(invalid_meta(&path, &format!("it cannot be read ({err})"))),
     };
     match serde_json::from_slice(&bytes) {
         Ok(Value::Object(meta)) => Ok(meta),

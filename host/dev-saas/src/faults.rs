@@ -21,11 +21,13 @@ pub enum Fault {
     Conflict,
     /// 503: the control plane is failing.
     ServerError,
+    /// 200 that rejects every event of a batch, with a reason (events only).
+    Reject,
 }
 
 impl Fault {
     /// Every fault with its command-line name.
-    pub const ALL: [(&'static str, Fault); 7] = [
+    pub const ALL: [(&'static str, Fault); 8] = [
         ("user-link", Fault::UserLink),
         ("expired-session", Fault::ExpiredSession),
         ("no-mapping", Fault::NoMapping),
@@ -33,6 +35,7 @@ impl Fault {
         ("rate-limit", Fault::RateLimit),
         ("conflict", Fault::Conflict),
         ("server-error", Fault::ServerError),
+        ("reject", Fault::Reject),
     ];
 
     /// The status and error envelope of this fault.
@@ -60,7 +63,7 @@ impl Fault {
             Fault::Conflict => {
                 envelope(409, "origin_conflict", "conflict", "A different origin is already bound to this mission", false, false)
             }
-            Fault::ServerError => envelope(503, "unavailable", "server", "Service unavailable", false, true),
+            Fault::ServerError | Fault::Reject => envelope(503, "unavailable", "server", "Service unavailable", false, true),
         }
     }
 }

@@ -96,6 +96,11 @@ impl DevSaas {
         self.state.lock().map(|s| s.requests.clone()).unwrap_or_default()
     }
 
+    /// Every mission-origin link recorded: (mission id or slug, external issue id).
+    pub fn links(&self) -> Vec<(String, String)> {
+        self.state.lock().map(|s| s.links.iter().map(|(m, (issue, _, _))| (m.clone(), issue.clone())).collect()).unwrap_or_default()
+    }
+
     /// Every event accepted so far (duplicates once).
     pub fn events(&self) -> Vec<Value> {
         self.state.lock().map(|s| s.events.clone()).unwrap_or_default()

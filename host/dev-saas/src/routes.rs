@@ -13,7 +13,7 @@ use spec_kitty_origin::wire::{
     AUTHORIZATION_HEADER, BIND_PATH, EVENTS_BATCH_PATH, MAX_EVENTS_PER_BATCH, MAX_SEARCH_LIMIT, SEARCH_PATH, TEAM_HEADER,
 };
 
-use crate::{DevSaasConfig, Project, Recorded, ServerState, Shared, Ticket};
+use crate::{DevSaasConfig, Fault, Project, Recorded, ServerState, Shared, Ticket};
 
 /// Answers one request, and records it.
 pub(crate) async fn handle(req: Request<Incoming>, (config, state): Shared) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
@@ -84,6 +84,9 @@ fn route(
         && config.faults.times.is_none_or(|n| state.faults_served < n)
     {
         state.faults_served += 1;
+        if fault == Fault::Reject {
+            return reject_all(body);
+        }
         return fault.answer(config.faults.retry_after);
     }
     match path {
@@ -163,9 +166,11 @@ fn events(state: &mut ServerState, body: &Value) -> (u16, Value) {
     let mut results = Vec::new();
     for event in batch {
         let id = event["event_id"].as_str().unwrap_or_default().to_string();
-        let status = if id.is_empty() || event["event_type"].as_str().is_none() {
-            "rejected"
-        } else if state.events.iter().any(|e| e["event_id"] == id.as_str()) {
+        if id.is_empty() || event["event_type"].as_str().is_none() {
+            results.push(json!({"event_id": id, "status": "rejected", "error": "event_id and event_type are required"}));
+            continue;
+        }
+        let status = if state.events.iter().any(|e| e["event_id"] == id.as_str()) {
             "duplicate"
         } else {
             state.events.push(event.clone());
@@ -173,6 +178,17 @@ fn events(state: &mut ServerState, body: &Value) -> (u16, Value) {
         };
         results.push(json!({"event_id": id, "status": status}));
     }
+    (200, json!({"results": results}))
+}
+
+/// The `reject` fault: a 200 that rejects every event of the batch, with a reason.
+fn reject_all(body: &Value) -> (u16, Value) {
+    let results: Vec<Value> = body["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| json!({"event_id": e["event_id"], "status": "rejected", "error": "payload failed schema validation (dev-saas reject fault)"}))
+        .collect();
     (200, json!({"results": results}))
 }
 

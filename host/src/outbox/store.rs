@@ -211,13 +211,15 @@ impl Store {
         .map_err(|e| e.to_string())
     }
 
-    /// The number of rows in `state` for `to` (all destinations when `None`).
+    /// The number of rows in `state` for `to` (all destinations when `None`);
+    /// for `to`, rows another sender is delivering right now are not counted.
     pub fn count(&self, state: RowState, to: Option<&Destination>) -> Result<usize, String> {
         let conn = self.conn()?;
         let n: i64 = match to {
             Some(to) => conn.query_row(
-                "SELECT COUNT(*) FROM events WHERE state = ?1 AND saas_origin = ?2 AND team_slug = ?3",
-                params![state.as_str(), to.origin, to.team],
+                "SELECT COUNT(*) FROM events WHERE state = ?1 AND saas_origin = ?2 AND team_slug = ?3
+                   AND (claimed_until IS NULL OR claimed_until < ?4)",
+                params![state.as_str(), to.origin, to.team, now_ms()],
                 |r| r.get(0),
             ),
             None => conn.query_row("SELECT COUNT(*) FROM events WHERE state = ?1", [state.as_str()], |r| r.get(0)),

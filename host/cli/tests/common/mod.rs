@@ -65,6 +65,11 @@ impl DevSaasServer {
         self.server.requests()
     }
 
+    /// Every mission-origin link it recorded: (mission id, external issue id).
+    pub fn links(&self) -> Vec<(String, String)> {
+        self.server.links()
+    }
+
     /// Every event it accepted.
     pub fn events(&self) -> Vec<serde_json::Value> {
         self.server.events()
