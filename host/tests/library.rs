@@ -231,3 +231,19 @@ fn the_egress_hooks_refuse_other_origins_before_anything_is_sent() {
     }
     assert_eq!(*recorder.0.lock().unwrap(), ["http://127.0.0.1:8787/api/v1/tracker/issue-search/"]);
 }
+
+#[test]
+fn an_emit_also_delivers_the_backlog() {
+    let home = tempfile::tempdir().unwrap();
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let offline = Outbox::open(home.path(), access(&format!("http://{addr}"))).unwrap();
+    let (first, second) = (event(1), event(2));
+    assert_eq!(offline.emit(&first), Ok(Delivery::Queued));
+    drop(offline);
+    let up = server_on(&addr, None);
+    let online = Outbox::open(home.path(), access(&up.url())).unwrap();
+    assert_eq!(online.emit(&second), Ok(Delivery::Delivered));
+    assert!(online.is_empty().unwrap(), "the earlier event went along");
+    let ids: Vec<String> = up.events().iter().map(|e| e["event_id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids, [first.event_id, second.event_id], "oldest first");
+}
