@@ -4,6 +4,8 @@
 //! (`KITTY_ORIGIN_CRASH_SEED=<seed>` replays it).
 
 mod common;
+#[path = "../../tests/common/events.rs"]
+mod events;
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::{Read, Write};
@@ -22,22 +24,9 @@ fn spawn(s: &Scratch, url: &str, args: &[&str]) -> Child {
 
 /// `kitty-origin args...` in `repo` with the state directory `home`, not waited for.
 fn spawn_in(repo: &Path, home: &Path, url: &str, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_kitty-origin"))
-        .arg("--repo")
-        .arg(repo)
-        .args(args)
-        .env("KITTY_ORIGIN_HOME", home)
-        .env("HOME", home)
-        .env("SPEC_KITTY_PACKS_ROOT", home.join("no-spec-kitty"))
-        .env("KITTY_ORIGIN_COMPONENT", wasm_path())
-        .env("SPEC_KITTY_TOKEN", TOKEN)
-        .env("SPEC_KITTY_TEAM_SLUG", "acme")
-        .env("SPEC_KITTY_SAAS_URL", url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kitty-origin"));
+    cmd.arg("--repo").arg(repo).args(args);
+    test_env(&mut cmd, home, Some(url)).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
 }
 
 /// Waits for `child` at most `limit`, killing it past that; its exit code (None: killed).
@@ -250,7 +239,7 @@ fn four_parallel_flushes_send_each_event_once() {
         };
         let outbox = kitty_origin_host::outbox::Outbox::open(s.home.path(), access).unwrap();
         for n in 0..600 {
-            outbox.enqueue(&sample_event(n)).unwrap();
+            outbox.enqueue(&events::event(n)).unwrap();
         }
     }
     let mut flushes: Vec<Child> = (0..4).map(|_| spawn(&s, &saas.url, &["--json", "events", "flush"])).collect();
@@ -266,24 +255,6 @@ fn four_parallel_flushes_send_each_event_once() {
     assert_eq!(sent.len(), 600);
     assert!(sent.values().all(|n| *n == 1), "an event was sent twice: {:?}", sent.iter().filter(|(_, n)| **n > 1).collect::<Vec<_>>());
     assert_eq!(outbox_ids(&s).len(), 0);
-}
-
-fn sample_event(n: usize) -> kitty_origin_host::events::Event {
-    kitty_origin_host::events::Event {
-        event_id: ulid::Ulid::new().to_string(),
-        event_type: "MissionOriginBound".into(),
-        aggregate_id: "01JQ0000000000000000000000".into(),
-        aggregate_type: "Mission".into(),
-        schema_version: "1.0.0".into(),
-        payload_json: serde_json::json!({
-            "mission_slug": format!("m-{n}"), "provider": "linear", "external_issue_id": format!("id-{n}"),
-            "external_issue_key": format!("WEB-{n}"), "external_issue_url": "https://linear.app/x", "title": "T",
-        })
-        .to_string(),
-        timestamp: "2026-04-01T12:00:00Z".into(),
-        project_slug: Some("acme-web".into()),
-        correlation_id: None,
-    }
 }
 
 #[test]

@@ -87,6 +87,23 @@ pub const LINEAR: &str = "tracker:\n  provider: linear\n  project_slug: acme-web
 /// The jira / acme-iam binding.
 pub const JIRA: &str = "tracker:\n  provider: jira\n  project_slug: acme-iam\n";
 
+/// Sets on `cmd` the environment of a test run: the state directory (also
+/// the home, so no real Spec Kitty installation is found), the built
+/// component, the session, and `saas_url` (none: unset).
+pub fn test_env<'c>(cmd: &'c mut Command, home: &Path, saas_url: Option<&str>) -> &'c mut Command {
+    cmd.env("KITTY_ORIGIN_HOME", home)
+        .env("HOME", home)
+        .env("SPEC_KITTY_PACKS_ROOT", home.join("no-spec-kitty"))
+        .env("KITTY_ORIGIN_COMPONENT", wasm_path())
+        .env("SPEC_KITTY_TOKEN", TOKEN)
+        .env("SPEC_KITTY_TEAM_SLUG", "acme")
+        .env_remove("SPEC_KITTY_SAAS_URL");
+    if let Some(url) = saas_url {
+        cmd.env("SPEC_KITTY_SAAS_URL", url);
+    }
+    cmd
+}
+
 impl Scratch {
     pub fn new(config: Option<&str>) -> Self {
         let scratch = Self { repo: tempfile::tempdir().unwrap(), home: tempfile::tempdir().unwrap() };
@@ -108,18 +125,8 @@ impl Scratch {
         if !args.contains(&"--repo") {
             cmd.arg("--repo").arg(self.repo.path());
         }
-        cmd.args(args);
-        cmd.env("KITTY_ORIGIN_HOME", self.home.path())
-            .env("KITTY_ORIGIN_COMPONENT", wasm_path())
-            .env("SPEC_KITTY_TOKEN", TOKEN)
-            .env("SPEC_KITTY_TEAM_SLUG", "acme")
-            .env_remove("SPEC_KITTY_SAAS_URL")
-            .env("HOME", self.home.path())
-            .env("SPEC_KITTY_PACKS_ROOT", self.home.path().join("no-spec-kitty"))
-            .stdin(Stdio::null());
-        if let Some(url) = saas_url {
-            cmd.env("SPEC_KITTY_SAAS_URL", url);
-        }
+        cmd.args(args).stdin(Stdio::null());
+        test_env(&mut cmd, self.home.path(), saas_url);
         Run::from(cmd.output().unwrap())
     }
 
@@ -130,15 +137,9 @@ impl Scratch {
         for arg in args {
             line.push_str(&format!(" '{arg}'"));
         }
-        let mut child = Command::new("script")
-            .args(["-qec", &line, "/dev/null"])
-            .env("KITTY_ORIGIN_HOME", self.home.path())
-            .env("HOME", self.home.path())
-            .env("SPEC_KITTY_PACKS_ROOT", self.home.path().join("no-spec-kitty"))
-            .env("KITTY_ORIGIN_COMPONENT", wasm_path())
-            .env("SPEC_KITTY_TOKEN", TOKEN)
-            .env("SPEC_KITTY_TEAM_SLUG", "acme")
-            .env("SPEC_KITTY_SAAS_URL", saas_url)
+        let mut script = Command::new("script");
+        script.args(["-qec", &line, "/dev/null"]);
+        let mut child = test_env(&mut script, self.home.path(), Some(saas_url))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
