@@ -24,6 +24,7 @@ pub mod status_events;
 pub mod templates;
 pub mod timestamps;
 pub mod tracker;
+pub mod translit;
 pub mod wire;
 
 #[cfg(target_arch = "wasm32")]
