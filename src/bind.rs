@@ -118,7 +118,7 @@ pub fn bind_mission_origin(
 
     // 2. The local record, through the canonical writer.
     meta::set_origin_ticket(&mut meta, &ticket);
-    let written = meta::write_meta(feature_dir, &meta, caps.entropy.random_u128()).map_err(|err| {
+    let written = meta::write_meta(caps.files, feature_dir, &meta, caps.entropy.random_u128()).map_err(|err| {
         err.prefixed(
             "The control plane recorded the origin, but meta.json was not updated; retrying the bind is safe (same-origin no-op). ",
         )

@@ -2,6 +2,8 @@
 //! `bindings` implement them on wasm32, the doubles of `testing` natively
 //! (success criterion 6). The host grants the same set under the same name.
 
+use std::path::Path;
+
 pub use crate::model::{Delivery, EmitError, Event};
 
 /// A response from the control plane.
@@ -61,6 +63,20 @@ pub trait EventSink {
     fn emit(&self, event: &Event) -> Result<Delivery, EmitError>;
 }
 
+/// Creating and appending to the repo's files, each write synced.
+///
+/// On wasm32 files are opened through `wasi:filesystem`'s `open-at` with the
+/// `write` descriptor flag only: `std::fs` also asks for `mutate-directory`,
+/// which some hosts (jco's preview2-shim) refuse. Natively it is `std::fs`
+/// ([`crate::files::StdFiles`]).
+pub trait FileWriter {
+    /// Creates `path`, which must not exist (not even as a symlink), with
+    /// `bytes`, and syncs it.
+    fn create_new(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()>;
+    /// Appends `bytes` to the existing file `path` and syncs it.
+    fn append(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()>;
+}
+
 /// Everything a service method may use.
 #[derive(Clone, Copy)]
 pub struct Capabilities<'a> {
@@ -72,6 +88,8 @@ pub struct Capabilities<'a> {
     pub entropy: &'a dyn Entropy,
     /// The event sink.
     pub events: &'a dyn EventSink,
+    /// File creation and appends.
+    pub files: &'a dyn FileWriter,
 }
 
 impl Capabilities<'_> {

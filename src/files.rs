@@ -3,6 +3,8 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
+use crate::capabilities::FileWriter;
+
 /// Reads `path` as UTF-8 if it is a regular file of at most `max_bytes`;
 /// `Ok(None)` when it does not exist.
 ///
@@ -27,17 +29,25 @@ pub fn read_bounded(path: &Path, max_bytes: u64) -> std::io::Result<Option<Strin
     String::from_utf8(bytes).map(Some).map_err(|_| std::io::Error::other("it is not UTF-8"))
 }
 
-/// Creates `path` (which must not exist) with `bytes`, and syncs it.
-pub fn create_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
 /// Appends `line` and a newline to `path` and syncs it, as Spec Kitty
 /// appends to `status.events.jsonl`.
-pub fn append_line(path: &Path, line: &str) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new().append(true).open(path)?;
-    file.write_all(format!("{line}\n").as_bytes())?;
-    file.sync_all()
+pub fn append_line(files: &dyn FileWriter, path: &Path, line: &str) -> std::io::Result<()> {
+    files.append(path, format!("{line}\n").as_bytes())
+}
+
+/// The [`FileWriter`] of `std::fs`: native builds and tests.
+pub struct StdFiles;
+
+impl FileWriter for StdFiles {
+    fn create_new(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    }
+
+    fn append(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        let mut file = std::fs::OpenOptions::new().append(true).open(path)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    }
 }

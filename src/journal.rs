@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::capabilities::Capabilities;
+use crate::capabilities::{Capabilities, FileWriter};
 use crate::error::{OriginError, Result};
 use crate::model::{OriginCandidate, Routing};
 
@@ -133,12 +133,12 @@ pub fn is_plain_name(name: &str) -> bool {
 }
 
 /// Creates `.kittify/origin/` with its `.gitignore` (once).
-fn ensure_journal(repo_root: &Path) -> Result<PathBuf> {
+fn ensure_journal(files: &dyn FileWriter, repo_root: &Path) -> Result<PathBuf> {
     let dir = repo_root.join(JOURNAL_DIR);
     std::fs::create_dir_all(&dir).map_err(|err| OriginError::io("create", &dir, &err))?;
     let ignore = dir.join(".gitignore");
     if !ignore.exists() {
-        match crate::files::create_new(&ignore, b"*\n") {
+        match files.create_new(&ignore, b"*\n") {
             Ok(()) => {}
             Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(err) => return Err(OriginError::io("write", &ignore, &err)),
@@ -149,7 +149,7 @@ fn ensure_journal(repo_root: &Path) -> Result<PathBuf> {
 
 /// A new, empty staging directory for `name` of this call.
 pub fn staging_dir(caps: Capabilities<'_>, repo_root: &Path, name: &str) -> Result<PathBuf> {
-    let dir = ensure_journal(repo_root)?.join("staging").join(call_id(caps)).join(name);
+    let dir = ensure_journal(caps.files, repo_root)?.join("staging").join(call_id(caps)).join(name);
     if let Some(parent) = dir.parent() {
         std::fs::create_dir_all(parent).map_err(|err| OriginError::io("create", parent, &err))?;
     }
@@ -170,12 +170,12 @@ fn pending_path(repo_root: &Path, mission: &str) -> PathBuf {
 /// (a temporary file synced, then renamed into place).
 pub fn record(caps: Capabilities<'_>, repo_root: &Path, mission: &str, pending: &PendingBind) -> Result<()> {
     let unique = caps.entropy.random_u128();
-    let dir = ensure_journal(repo_root)?.join("pending");
+    let dir = ensure_journal(caps.files, repo_root)?.join("pending");
     std::fs::create_dir_all(&dir).map_err(|err| OriginError::io("create", &dir, &err))?;
     let path = pending_path(repo_root, mission);
     let temp = dir.join(format!(".{mission}.{unique:032x}.tmp"));
     let bytes = serde_json::to_vec(pending).unwrap_or_default();
-    let written = crate::files::create_new(&temp, &bytes).and_then(|()| std::fs::rename(&temp, &path));
+    let written = caps.files.create_new(&temp, &bytes).and_then(|()| std::fs::rename(&temp, &path));
     if let Err(err) = written {
         let _ = std::fs::remove_file(&temp);
         return Err(OriginError::io("write", &path, &err));

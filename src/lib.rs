@@ -5,6 +5,10 @@
 //! `spec-kitty:origin/origin-binding`; natively they unit-test with doubles.
 //! Nothing here holds global state (NFR-002).
 
+// The WIT bindings name this crate by its path (`generate_over_wasi_caps`).
+#[cfg(target_arch = "wasm32")]
+extern crate self as spec_kitty_origin;
+
 pub mod bind;
 pub mod capabilities;
 pub mod config;
@@ -27,8 +31,10 @@ pub mod tracker;
 pub mod translit;
 pub mod wire;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
 mod bindings;
+#[cfg(target_arch = "wasm32")]
+pub mod wasi_caps;
 
 #[cfg(test)]
 mod testing;

@@ -2,11 +2,11 @@
 //! `set_origin_ticket`: sorted keys, 2-space indent, UTF-8 unescaped, one
 //! trailing newline, written to a temporary file, fsynced and renamed.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use crate::capabilities::FileWriter;
 use crate::error::{ErrorKind, OriginError, Result};
 use crate::model::OriginTicket;
 
@@ -78,18 +78,13 @@ pub fn set_origin_ticket(meta: &mut Meta, ticket: &OriginTicket) {
 }
 
 /// Writes `meta` canonically and atomically to `feature_dir/meta.json`;
-/// `unique` names the temporary file. Returns the bytes written.
-pub fn write_meta(feature_dir: &Path, meta: &Meta, unique: u128) -> Result<Vec<u8>> {
+/// `unique` names the temporary file, which `files` creates. Returns the
+/// bytes written.
+pub fn write_meta(files: &dyn FileWriter, feature_dir: &Path, meta: &Meta, unique: u128) -> Result<Vec<u8>> {
     let bytes = canonical_bytes(meta);
     let target = feature_dir.join(META_FILE);
     let temp = feature_dir.join(format!(".{META_FILE}.{unique:032x}.tmp"));
-    let written = (|| -> std::io::Result<()> {
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
-        file.write_all(&bytes)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&temp, &target)
-    })();
+    let written = files.create_new(&temp, &bytes).and_then(|()| std::fs::rename(&temp, &target));
     if let Err(err) = written {
         let _ = std::fs::remove_file(&temp);
         return Err(OriginError::io("write", &target, &err));
@@ -100,6 +95,7 @@ pub fn write_meta(feature_dir: &Path, meta: &Meta, unique: u128) -> Result<Vec<u
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::StdFiles;
     use serde_json::json;
 
     fn ticket() -> OriginTicket {
@@ -134,7 +130,7 @@ mod tests {
         .unwrap();
         let mut meta = read_meta(dir.path()).unwrap();
         set_origin_ticket(&mut meta, &ticket());
-        write_meta(dir.path(), &meta, 7).unwrap();
+        write_meta(&StdFiles, dir.path(), &meta, 7).unwrap();
         let written = std::fs::read_to_string(dir.path().join(META_FILE)).unwrap();
         assert_eq!(
             written,
@@ -169,7 +165,7 @@ mod tests {
         // The target is a directory: the rename fails.
         let blocked = dir.path().join("blocked");
         std::fs::create_dir_all(blocked.join(META_FILE).join("x")).unwrap();
-        let err = write_meta(&blocked, &Meta::new(), 1).unwrap_err();
+        let err = write_meta(&StdFiles, &blocked, &Meta::new(), 1).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Io);
         let names: Vec<_> = std::fs::read_dir(&blocked).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from(META_FILE)]);

@@ -648,7 +648,7 @@ proptest! {
             meta::set_origin_ticket(&mut meta, ticket);
         }
         let dir = tempfile::tempdir().unwrap();
-        let written = meta::write_meta(dir.path(), &meta, unique).unwrap();
+        let written = meta::write_meta(&crate::files::StdFiles, dir.path(), &meta, unique).unwrap();
         prop_assert_eq!(&written, &meta::canonical_bytes(&meta));
         prop_assert_eq!(std::fs::read(dir.path().join(meta::META_FILE)).unwrap(), written);
         let read = meta::read_meta(dir.path()).unwrap();

@@ -119,10 +119,10 @@ fn write_scaffold(caps: Capabilities<'_>, dir: &Path, creation: &Creation, spec:
     ];
     for (name, text) in files {
         let path = dir.join(name);
-        crate::files::create_new(&path, text.as_bytes()).map_err(|err| OriginError::io("write", &path, &err))?;
+        caps.files.create_new(&path, text.as_bytes()).map_err(|err| OriginError::io("write", &path, &err))?;
     }
-    meta::write_meta(dir, &initial_meta(creation), caps.entropy.random_u128())?;
-    status_events::append(dir, lines)
+    meta::write_meta(caps.files, dir, &initial_meta(creation), caps.entropy.random_u128())?;
+    status_events::append(caps.files, dir, lines)
 }
 
 /// Creates the mission for `candidate` under `repo_root`, as Spec Kitty 3.2's

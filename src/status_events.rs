@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value, json};
 
-use crate::capabilities::Capabilities;
+use crate::capabilities::{Capabilities, FileWriter};
 use crate::config::ProjectConfig;
 use crate::error::{OriginError, Result};
 use crate::mission_dir::SPECS_DIR;
@@ -106,10 +106,10 @@ pub fn creation_lines(caps: Capabilities<'_>, creation: &Creation, project: &Pro
 /// # Errors
 ///
 /// `io` when the log cannot be written.
-pub fn append(feature_dir: &Path, lines: &Lines) -> Result<()> {
+pub fn append(files: &dyn FileWriter, feature_dir: &Path, lines: &Lines) -> Result<()> {
     let path = feature_dir.join(STATUS_EVENTS_FILE);
     for line in [&lines.mission_created, &lines.specify_started] {
-        crate::files::append_line(&path, &python_json::dumps(line)).map_err(|err| OriginError::io("append to", &path, &err))?;
+        crate::files::append_line(files, &path, &python_json::dumps(line)).map_err(|err| OriginError::io("append to", &path, &err))?;
     }
     Ok(())
 }

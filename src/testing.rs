@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::path::Path;
 
 use crate::capabilities::{Capabilities, Clock, Delivery, Entropy, Event, EventSink, HttpResponse, Transport, TransportError};
+use crate::files::StdFiles;
 
 /// One request the fake control plane received.
 #[derive(Debug, Clone)]
@@ -110,7 +111,7 @@ pub struct Doubles {
 
 impl Doubles {
     pub fn caps(&self) -> Capabilities<'_> {
-        Capabilities { transport: &self.saas, clock: &self.clock, entropy: &self.entropy, events: &self.sink }
+        Capabilities { transport: &self.saas, clock: &self.clock, entropy: &self.entropy, events: &self.sink, files: &StdFiles }
     }
 }
 

@@ -14,6 +14,7 @@ wasmtime::component::bindgen!({
         "wasi:io": wasmtime_wasi::p2::bindings::sync::io,
         "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
         "wasi:random": wasmtime_wasi::p2::bindings::random,
+        "wasi:cli": wasmtime_wasi::p2::bindings::cli,
         "wasi:filesystem": wasmtime_wasi::p2::bindings::sync::filesystem,
         "wasi:http": wasmtime_wasi_http::p2::bindings::http,
     },

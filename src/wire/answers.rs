@@ -185,6 +185,34 @@ fn unexpected(what: &str, err: &serde_json::Error) -> OriginError {
     )
 }
 
+/// What the control plane said about an events batch.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct BatchAnswer {
+    /// Event ids it has (`success` or `duplicate`).
+    pub acknowledged: Vec<String>,
+    /// Event ids it refused, with its reason.
+    pub rejected: Vec<(String, String)>,
+}
+
+/// Reads a 200 events batch answer, `{"results": [{"event_id", "status",
+/// ...}]}`; anything else is an error (then no event counts as delivered).
+pub fn parse_batch_answer(body: &[u8]) -> std::result::Result<BatchAnswer, String> {
+    let malformed = || "the control plane's answer to the events batch is not in its wire format".to_string();
+    let value: Value = serde_json::from_slice(body).map_err(|_| malformed())?;
+    let results = value.get("results").and_then(Value::as_array).ok_or_else(malformed)?;
+    let mut answer = BatchAnswer::default();
+    for result in results {
+        let (Some(id), Some(status)) = (result["event_id"].as_str(), result["status"].as_str()) else { continue };
+        if super::ACKNOWLEDGED_STATUSES.contains(&status) {
+            answer.acknowledged.push(id.to_string());
+        } else {
+            let reason = ["error", "reason", "message"].iter().find_map(|k| result[*k].as_str()).unwrap_or(status);
+            answer.rejected.push((id.to_string(), reason.to_string()));
+        }
+    }
+    Ok(answer)
+}
+
 /// The JSON body of a request, as bytes.
 pub fn to_body(value: &Value) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()
@@ -266,5 +294,18 @@ mod tests {
         assert_eq!(parse_search(b"{\"candidates\":[{}]}").unwrap_err().kind(), ErrorKind::UnexpectedResponse);
         assert_eq!(parse_search(b"<html>").unwrap_err().kind(), ErrorKind::UnexpectedResponse);
         assert_eq!(parse_bind(b"{}").unwrap_err().kind(), ErrorKind::UnexpectedResponse);
+    }
+
+    #[test]
+    fn batch_answers_are_read_per_event_and_malformed_ones_refused() {
+        let answer = parse_batch_answer(
+            br#"{"results":[{"event_id":"a","status":"success"},{"event_id":"b","status":"duplicate"},{"event_id":"c","status":"rejected","error":"schema"},{"status":"success"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(answer.acknowledged, ["a", "b"]);
+        assert_eq!(answer.rejected, [("c".to_string(), "schema".to_string())]);
+        for bad in [&b"{}"[..], b"[]", b"<html>", br#"{"results": 3}"#] {
+            assert!(parse_batch_answer(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
     }
 }

@@ -4,7 +4,9 @@
 
 mod answers;
 
-pub use answers::{BindAnswer, Endpoint, ErrorEnvelope, SearchAnswer, map_error, parse_bind, parse_search, to_body};
+pub use answers::{
+    BatchAnswer, BindAnswer, Endpoint, ErrorEnvelope, SearchAnswer, map_error, parse_batch_answer, parse_bind, parse_search, to_body,
+};
 
 /// The environment variable naming the control plane's base URL. The host
 /// reads it and grants it to the guest; the guest reads nothing else.

@@ -38,6 +38,16 @@ pub enum Command {
     /// The outbox of MissionOriginBound events.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// Forward a third-party WebAssembly host's requests to the control plane, adding your credentials.
+    Proxy(ProxyArgs),
+}
+
+/// `proxy`.
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Where to listen: a loopback address (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8788", value_name = "ADDR")]
+    pub addr: std::net::SocketAddr,
 }
 
 /// `search`.
@@ -95,7 +105,8 @@ pub struct BindArgs {
 pub enum EventsCommand {
     /// List the events in the outbox: waiting ones, and dead letters with the control plane's reason.
     List,
-    /// Deliver the waiting events now (exit 1 when any remain undelivered).
+    /// Deliver the waiting events now, and those the WASI-only build queued in
+    /// --repo (.kittify/origin-events/queue.jsonl); exit 1 when any remain undelivered.
     Flush {
         /// Also retry the dead letters (events the control plane rejected).
         #[arg(long)]

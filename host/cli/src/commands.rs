@@ -1,5 +1,6 @@
 //! What each subcommand does.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -9,13 +10,15 @@ use serde_json::Value;
 use kitty_origin_host::egress::NetworkUpstream;
 use kitty_origin_host::mission_git::GitSteps;
 use kitty_origin_host::outbox::Outbox;
+use kitty_origin_host::proxy::{Proxy, ProxyLimits};
 use kitty_origin_host::recovery::{RecoveryReport, needs_recovery};
+use kitty_origin_host::repo_queue;
 use kitty_origin_host::repo_root::repo_root_for_mission;
 use kitty_origin_host::types::{Delivery, MissionFromTicketResult, OriginCandidate, OriginTicket, Routing};
 use kitty_origin_host::wire::DEFAULT_SEARCH_LIMIT;
 use kitty_origin_host::{Capabilities, Runtime, SaasAccess, SpecTemplates, state_dir};
 
-use crate::args::{BindArgs, Cli, EventsCommand, SearchArgs, StartArgs};
+use crate::args::{BindArgs, Cli, EventsCommand, ProxyArgs, SearchArgs, StartArgs};
 use crate::confirm::{self, Mode};
 use crate::failure::Failure;
 use crate::output::{self, CommandOutput};
@@ -198,26 +201,57 @@ pub fn events(cli: &Cli, command: &EventsCommand) -> Result<CommandOutput, Failu
                     eprintln!("delivered {done}/{total} event(s)");
                 }
             };
-            let report = outbox.flush(*include_rejected, &mut progress).map_err(|m| {
+            // The outbox, with what the WASI-only build queued in the repo.
+            let (queue, report) = repo_queue::flush(&outbox, &cli.repo, *include_rejected, &mut progress).map_err(|m| {
                 Failure::new(
                     "control_plane_unreachable",
                     format!("Could not deliver the outbox: {m}. Retry `kitty-origin events flush` when the control plane is reachable."),
                     false,
                 )
             })?;
-            if report.remaining > 0 || report.dead > 0 {
+            let queue_text = queue.as_ref().map(output::repo_queue_text).unwrap_or_default();
+            if report.remaining > 0 || report.dead > 0 || queue.as_ref().is_some_and(|q| q.remaining > 0) {
                 return Err(Failure::new(
                     "events_undelivered",
                     format!(
-                        "{} event(s) delivered; {} still waiting and {} rejected by the control plane (dead letters). \
+                        "{} event(s) delivered; {} still waiting and {} rejected by the control plane (dead letters). {queue_text}\
                          See `kitty-origin events list` for the reasons; retry with `kitty-origin events flush --include-rejected`.",
                         report.delivered, report.remaining, report.dead
                     ),
                     true,
                 ));
             }
-            let text = format!("{} event(s) delivered, 0 waiting.\n", report.delivered);
-            Ok(CommandOutput::new(&report, text))
+            let text = format!("{} event(s) delivered, 0 waiting.\n{queue_text}", report.delivered);
+            let mut json = serde_json::to_value(report).unwrap_or_default();
+            if let Some(queue) = &queue {
+                json["repo_queue"] = serde_json::to_value(queue).unwrap_or_default();
+            }
+            Ok(CommandOutput::new(&json, text))
         }
     }
+}
+
+/// `proxy`: serves until stopped; tells, before it serves, the URL to give a
+/// third-party host.
+pub fn proxy(cli: &Cli, args: &ProxyArgs) -> Result<CommandOutput, Failure> {
+    let saas = saas_access()?;
+    let proxy = Proxy::start(args.addr, &saas, ProxyLimits::default()).map_err(|m| Failure::new("proxy_failed", m, true))?;
+    let url = proxy.url();
+    let mut out = std::io::stdout();
+    let said = if cli.json {
+        writeln!(out, "{}", serde_json::json!({"saas_url": url, "forwards_to": proxy.origin().base_url()}))
+    } else {
+        writeln!(
+            out,
+            "kitty-origin proxy: forwarding {url} to {} with your credentials (Ctrl-C stops it).\n\
+             Give the WebAssembly host this URL, and grant its network access to {}:\n\
+             export SPEC_KITTY_SAAS_URL={url}",
+            proxy.origin().base_url(),
+            args.addr.ip(),
+        )
+    };
+    said.and_then(|()| out.flush())
+        .map_err(|e| Failure::new("proxy_failed", format!("cannot write to stdout ({e}); run the proxy with stdout open."), false))?;
+    proxy.wait();
+    Ok(CommandOutput::new(&serde_json::json!({"stopped": url}), String::new()))
 }

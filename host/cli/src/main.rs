@@ -48,6 +48,7 @@ fn main() -> ExitCode {
         Command::Start(args) => commands::start(&cli, args),
         Command::Bind(args) => commands::bind(&cli, args),
         Command::Events(command) => commands::events(&cli, command),
+        Command::Proxy(args) => commands::proxy(&cli, args),
     };
     match outcome {
         Ok(output) => {

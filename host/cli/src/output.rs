@@ -8,6 +8,7 @@ use std::path::Path;
 
 use kitty_origin_host::mission_git::GitSteps;
 use kitty_origin_host::outbox::{Queued, RowState};
+use kitty_origin_host::repo_queue::QueueReport;
 use kitty_origin_host::templates::FALLBACK_SPEC_NOTE;
 use kitty_origin_host::types::{Delivery, MatchType, OriginCandidate, OriginTicket, SearchOriginResult};
 
@@ -144,4 +145,13 @@ pub fn queued_text(q: &Queued) -> String {
         q.attempts,
         q.last_error.as_ref().map(|m| format!(" last_error={:?}", clean(m))).unwrap_or_default()
     )
+}
+
+/// What a flush did to the WASI-only build's queue in the repo.
+pub fn repo_queue_text(queue: &QueueReport) -> String {
+    let unreadable = match queue.unreadable {
+        0 => String::new(),
+        n => format!(", {n} unreadable line(s) left in place (fix or delete them)"),
+    };
+    format!("{}: {} line(s) delivered and removed, {} waiting{unreadable}.\n", queue.path.display(), queue.delivered, queue.remaining)
 }

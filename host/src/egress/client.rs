@@ -6,7 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use spec_kitty_origin::wire::MAX_RESPONSE_BYTES;
-use wasmtime_wasi_http::RequestOptions;
+use wasmtime_wasi_http::{RequestOptions, WasiBody};
 
 use crate::credentials::{Credentials, SaasOrigin};
 use crate::egress::{add_credentials, full_body};
@@ -35,27 +35,53 @@ pub fn post(
     body: Vec<u8>,
     timeout: Duration,
 ) -> Result<HttpAnswer, String> {
+    let request = request(origin, credentials, path, headers, body)?;
+    wasmtime_wasi::runtime::in_tokio(exchange(request, timeout))
+}
+
+/// The POST of `body` to `path` on `origin` with `headers`, as `credentials`.
+///
+/// # Errors
+///
+/// A header that is not a valid header value, the credentials included.
+pub fn request(
+    origin: &SaasOrigin,
+    credentials: &Credentials,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Result<http::Request<WasiBody>, String> {
     let mut request = http::Request::post(origin.url(path)).header(http::header::CONTENT_LENGTH, body.len());
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
     let mut request = request.body(full_body(body)).map_err(|e| format!("bad request: {e}"))?;
     add_credentials(request.headers_mut(), credentials).map_err(|_| "the credentials are not valid header values".to_string())?;
+    Ok(request)
+}
+
+/// Sends `request` (credentials already added) on the network and reads the
+/// answer; the whole exchange (connect, headers, body) ends within `timeout`.
+/// Call it inside a tokio runtime.
+///
+/// # Errors
+///
+/// A message naming what failed: the connection, the timeout, or an answer
+/// larger than [`MAX_RESPONSE_BYTES`].
+pub async fn exchange(request: http::Request<WasiBody>, timeout: Duration) -> Result<HttpAnswer, String> {
     let options =
         RequestOptions { connect_timeout: Some(timeout), first_byte_timeout: Some(timeout), between_bytes_timeout: Some(timeout) };
-    wasmtime_wasi::runtime::in_tokio(async move {
-        let exchange = async {
-            let (response, io) = wasmtime_wasi_http::default_send_request(request, Some(options)).await.map_err(|e| format!("{e:?}"))?;
-            let driver = tokio::spawn(io);
-            let status = response.status().as_u16();
-            let body = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
-                .collect()
-                .await
-                .map_err(|e| format!("reading the answer failed: {e}"))?
-                .to_bytes();
-            driver.abort();
-            Ok(HttpAnswer { status, body })
-        };
-        tokio::time::timeout(timeout, exchange).await.map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
-    })
+    let exchange = async {
+        let (response, io) = wasmtime_wasi_http::default_send_request(request, Some(options)).await.map_err(|e| format!("{e:?}"))?;
+        let driver = tokio::spawn(io);
+        let status = response.status().as_u16();
+        let body = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
+            .collect()
+            .await
+            .map_err(|e| format!("reading the answer failed: {e}"))?
+            .to_bytes();
+        driver.abort();
+        Ok(HttpAnswer { status, body })
+    };
+    tokio::time::timeout(timeout, exchange).await.map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
 }

@@ -15,7 +15,9 @@ use spec_kitty_origin::wire::MAX_EVENTS_PER_BATCH;
 
 use crate::credentials::SaasAccess;
 use crate::events::{Delivery, EmitError, Event, EventSink};
-pub use deliver::parse_answer;
+/// Reads an events batch answer (defined with the wire format, which the
+/// WASI-only build's events adapter reads too).
+pub use spec_kitty_origin::wire::parse_batch_answer as parse_answer;
 use store::{Destination, Store};
 pub use store::{OUTBOX_FILE, SCHEMA_VERSION};
 

@@ -12,8 +12,8 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use serde_json::{Value, json};
-use spec_kitty_origin::wire::{MISSION_ORIGIN_BOUND, MISSION_ORIGIN_BOUND_REQUIRED};
+use serde_json::Value;
+use spec_kitty_origin::events::{Sender, envelope, validate};
 
 use super::{Queued, RowState};
 use crate::events::{EmitError, Event};
@@ -107,21 +107,7 @@ impl Store {
         )
         .map_err(storage)?;
         let seq = tx.last_insert_rowid();
-        let envelope = json!({
-            "event_id": event.event_id,
-            "event_type": event.event_type,
-            "aggregate_id": event.aggregate_id,
-            "aggregate_type": event.aggregate_type,
-            "schema_version": event.schema_version,
-            "payload": payload,
-            "node_id": node_id,
-            "lamport_clock": seq,
-            "causation_id": null,
-            "correlation_id": event.correlation_id,
-            "timestamp": event.timestamp,
-            "team_slug": to.team,
-            "project_slug": event.project_slug,
-        });
+        let envelope = envelope(event, payload, Sender { node_id: &node_id, lamport_clock: seq, team_slug: Some(&to.team) });
         tx.execute("UPDATE events SET envelope = ?1 WHERE seq = ?2", params![envelope.to_string(), seq]).map_err(storage)?;
         tx.commit().map_err(storage)?;
         Ok(seq)
@@ -284,35 +270,4 @@ fn migrate(conn: &mut Connection, legacy: Option<&Destination>) -> rusqlite::Res
     tx.execute("INSERT OR IGNORE INTO node (id, node_id) VALUES (1, ?1)", [ulid::Ulid::new().to_string()])?;
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()
-}
-
-/// Checks the envelope and returns the payload object.
-fn validate(event: &Event) -> Result<Value, EmitError> {
-    let invalid = EmitError::InvalidEvent;
-    for (name, value) in [
-        ("event_id", &event.event_id),
-        ("event_type", &event.event_type),
-        ("aggregate_id", &event.aggregate_id),
-        ("aggregate_type", &event.aggregate_type),
-        ("timestamp", &event.timestamp),
-    ] {
-        if value.trim().is_empty() {
-            return Err(invalid(format!("{name} is empty")));
-        }
-    }
-    if ulid::Ulid::from_string(&event.event_id).is_err() {
-        return Err(invalid(format!("event_id {:?} is not a ULID", event.event_id)));
-    }
-    let payload: Value = serde_json::from_str(&event.payload_json).map_err(|e| invalid(format!("payload is not JSON ({e})")))?;
-    if !payload.is_object() {
-        return Err(invalid("payload is not a JSON object".into()));
-    }
-    if event.event_type == MISSION_ORIGIN_BOUND {
-        for field in MISSION_ORIGIN_BOUND_REQUIRED {
-            if payload[field].as_str().is_none_or(|v| v.trim().is_empty()) {
-                return Err(invalid(format!("payload.{field} must be a non-empty string")));
-            }
-        }
-    }
-    Ok(payload)
 }
