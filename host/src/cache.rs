@@ -51,7 +51,8 @@ pub fn cache_key(engine: &Engine, wasm: &[u8]) -> String {
 }
 
 /// Loads the component at `path`: from `cache_dir` when a compiled copy for
-/// this engine is there, else compiled now and stored there.
+/// this engine is there, else from the copy a build precompiled beside the
+/// component ([`precompile`]), else compiled now and stored in `cache_dir`.
 ///
 /// # Errors
 ///
@@ -64,11 +65,14 @@ pub fn load_component(engine: &Engine, path: &Path, cache_dir: Option<&Path>) ->
             path.display()
         ))
     })?;
-    let cached = cache_dir.map(|dir| dir.join(cache_key(engine, &wasm)));
-    if let Some(file) = cached.as_ref().filter(|f| f.is_file()) {
+    let key = cache_key(engine, &wasm);
+    let cached = cache_dir.map(|dir| dir.join(&key));
+    let bundled = path.parent().map(|dir| dir.join(&key));
+    for file in cached.iter().chain(bundled.iter()).filter(|f| f.is_file()) {
         // SAFETY: the file was written by `Component::serialize` of this
-        // engine configuration into the host's private state directory, and
-        // its name carries the content and compatibility hashes it was made from.
+        // engine configuration (into the host's private state directory, or
+        // beside the component by the build that made it), and its name
+        // carries the content and compatibility hashes it was made from.
         if let Ok(component) = unsafe { Component::deserialize_file(engine, file) } {
             return Ok((component, CacheOutcome::Hit));
         }
@@ -78,6 +82,21 @@ pub fn load_component(engine: &Engine, path: &Path, cache_dir: Option<&Path>) ->
         let _ = store_compiled(&component, &file);
     }
     Ok((component, CacheOutcome::Compiled))
+}
+
+/// Compiles the component at `path` for `engine` and stores the compiled
+/// form beside it, where [`load_component`] finds it: a build runs this so
+/// that a user's first command does not compile. Returns the file written.
+///
+/// # Errors
+///
+/// The component cannot be read or compiled, or the file cannot be written.
+pub fn precompile(engine: &Engine, path: &Path) -> Result<PathBuf, Error> {
+    let wasm = std::fs::read(path).map_err(|e| Error::Component(format!("cannot read the component {} ({e})", path.display())))?;
+    let component = Component::new(engine, &wasm).map_err(Error::component("compile the component"))?;
+    let file = path.parent().unwrap_or(Path::new(".")).join(cache_key(engine, &wasm));
+    store_compiled(&component, &file).map_err(|e| Error::Component(format!("cannot write {} ({e})", file.display())))?;
+    Ok(file)
 }
 
 /// Writes the compiled form under a unique temporary name, then renames it

@@ -1,7 +1,7 @@
 //! [`Runtime`]: the component loaded once, serving the spec's three service
 //! methods, each call in a fresh store with only what [`Capabilities`] grants.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use spec_kitty_origin::model::{BindResult, MissionFromTicketResult, OriginCandidate, OriginError, SearchOriginResult};
@@ -62,6 +62,17 @@ impl Runtime {
             limits: capabilities.egress_limits,
         });
         Ok(Self { pre, capabilities, policy, cache, _ticker: EpochTicker::start(&engine) })
+    }
+
+    /// Compiles the component at `component` for this host's engine and
+    /// stores it beside the component, so no user's first command compiles
+    /// it (`make build` runs this). Returns the file written.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Component`] when it cannot be read, compiled or written.
+    pub fn precompile(component: &Path) -> Result<PathBuf, Error> {
+        crate::cache::precompile(&new_engine()?, component)
     }
 
     /// Whether the compiled component came from the cache.

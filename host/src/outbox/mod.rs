@@ -208,3 +208,33 @@ fn destination(saas: &SaasAccess) -> Option<Destination> {
         _ => None,
     }
 }
+
+/// An [`Outbox`] opened on first use: a call that emits nothing (a search)
+/// never opens the database.
+pub struct LazyOutbox {
+    state_dir: std::path::PathBuf,
+    saas: SaasAccess,
+    opened: std::sync::OnceLock<Result<Outbox, String>>,
+}
+
+impl LazyOutbox {
+    /// The outbox of `state_dir` for `saas`, not opened yet.
+    pub fn new(state_dir: &Path, saas: SaasAccess) -> Self {
+        Self { state_dir: state_dir.to_path_buf(), saas, opened: std::sync::OnceLock::new() }
+    }
+
+    /// The outbox, opened now if it was not.
+    ///
+    /// # Errors
+    ///
+    /// As [`Outbox::open`].
+    pub fn get(&self) -> Result<&Outbox, String> {
+        self.opened.get_or_init(|| Outbox::open(&self.state_dir, self.saas.clone())).as_ref().map_err(Clone::clone)
+    }
+}
+
+impl EventSink for LazyOutbox {
+    fn emit(&self, event: &Event) -> Result<Delivery, EmitError> {
+        self.get().map_err(EmitError::StorageFailed)?.emit(event)
+    }
+}
