@@ -13,8 +13,12 @@ export WASM_TOOLS
 SPEC_KITTY_VERSION := 3.2.7
 SPEC_KITTY_VENV    := $(TARGET_DIR)/spec-kitty-$(SPEC_KITTY_VERSION)
 SPEC_KITTY         := $(SPEC_KITTY_VENV)/bin/spec-kitty
+# The official MCP Python SDK, a real client for the MCP server's tests: a venv of its own, from PyPI.
+MCP_VERSION := 2.3.0
+MCP_VENV    := $(TARGET_DIR)/mcp-$(MCP_VERSION)
+MCP_CLIENT  := $(MCP_VENV)/.installed
 
-.PHONY: all setup build lint spec-kitty test demo bench wit clean
+.PHONY: all setup build lint spec-kitty mcp-client test demo bench wit clean
 
 all: build
 
@@ -44,8 +48,17 @@ $(SPEC_KITTY):
 	"$(SPEC_KITTY_VENV)/bin/pip" install --quiet --disable-pip-version-check "spec-kitty-cli==$(SPEC_KITTY_VERSION)"
 	"$(SPEC_KITTY)" --version | grep -q "$(SPEC_KITTY_VERSION)"
 
-## test: lint, then unit, component and host integration tests, and Spec Kitty's own commands on our missions
-test: build lint $(SPEC_KITTY)
+## mcp-client: the MCP Python SDK (mcp on PyPI) in a venv under the target directory
+mcp-client: $(MCP_CLIENT)
+$(MCP_CLIENT):
+	python3 -m venv "$(MCP_VENV)"
+	"$(MCP_VENV)/bin/pip" install --quiet --disable-pip-version-check "mcp==$(MCP_VERSION)"
+	"$(MCP_VENV)/bin/python" -c 'import importlib.metadata as m; assert m.version("mcp") == "$(MCP_VERSION)"'
+	touch "$@"
+
+## test: lint, then unit, component and host integration tests, Spec Kitty's own commands on our missions,
+## and an MCP client driving `kitty-origin mcp`
+test: build lint $(SPEC_KITTY) $(MCP_CLIENT)
 	$(CARGO) test --release --workspace
 
 ## demo: the whole job end to end on the embedded dev control plane

@@ -104,18 +104,24 @@ impl Scratch {
             cmd.arg("--repo").arg(self.repo.path());
         }
         cmd.args(args);
+        self.env(&mut cmd, saas_url);
+        cmd.stdin(Stdio::null());
+        Run::from(cmd.output().unwrap())
+    }
+
+    /// The environment `kitty-origin` runs with here: this state directory
+    /// and home, the built component, the test session, and `saas_url` (none: unset).
+    pub fn env(&self, cmd: &mut Command, saas_url: Option<&str>) {
         cmd.env("KITTY_ORIGIN_HOME", self.home.path())
             .env("KITTY_ORIGIN_COMPONENT", wasm_path())
             .env("SPEC_KITTY_TOKEN", TOKEN)
             .env("SPEC_KITTY_TEAM_SLUG", "acme")
             .env_remove("SPEC_KITTY_SAAS_URL")
             .env("HOME", self.home.path())
-            .env("SPEC_KITTY_PACKS_ROOT", self.home.path().join("no-spec-kitty"))
-            .stdin(Stdio::null());
+            .env("SPEC_KITTY_PACKS_ROOT", self.home.path().join("no-spec-kitty"));
         if let Some(url) = saas_url {
             cmd.env("SPEC_KITTY_SAAS_URL", url);
         }
-        Run::from(cmd.output().unwrap())
     }
 
     /// Runs `kitty-origin --repo <repo> args...` on a terminal (util-linux
@@ -204,4 +210,11 @@ impl Run {
         assert!(self.stderr.contains(json["error"]["message"].as_str().unwrap()), "stderr lacks the message: {self:?}");
         json
     }
+}
+
+/// An object's keys, sorted.
+pub fn keys(value: &serde_json::Value) -> Vec<String> {
+    let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    keys
 }
