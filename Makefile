@@ -30,8 +30,12 @@ export WASM_TOOLS
 SPEC_KITTY_VERSION := 3.2.7
 SPEC_KITTY_VENV    := $(TARGET_DIR)/spec-kitty-$(SPEC_KITTY_VERSION)
 SPEC_KITTY         := $(SPEC_KITTY_VENV)/bin/spec-kitty
+# The official MCP Python SDK, a real client for the MCP server's tests: a venv of its own, from PyPI.
+MCP_VERSION := 2.3.0
+MCP_VENV    := $(TARGET_DIR)/mcp-$(MCP_VERSION)
+MCP_CLIENT  := $(MCP_VENV)/.installed
 
-.PHONY: all setup build lint spec-kitty hosts test demo bench wit clean
+.PHONY: all setup build lint spec-kitty hosts mcp-client test demo bench wit clean
 
 all: build
 
@@ -84,8 +88,17 @@ $(JCO):
 		"@bytecodealliance/jco@$(JCO_VERSION)" "@bytecodealliance/preview2-shim@$(SHIM_VERSION)"
 	test -x "$(JCO)"
 
-## test: lint, then unit, component and host integration tests, the component in third-party hosts, and Spec Kitty's own commands on our missions
-test: build lint $(SPEC_KITTY) hosts
+## mcp-client: the MCP Python SDK (mcp on PyPI) in a venv under the target directory
+mcp-client: $(MCP_CLIENT)
+$(MCP_CLIENT):
+	python3 -m venv "$(MCP_VENV)"
+	"$(MCP_VENV)/bin/pip" install --quiet --disable-pip-version-check "mcp==$(MCP_VERSION)"
+	"$(MCP_VENV)/bin/python" -c 'import importlib.metadata as m; assert m.version("mcp") == "$(MCP_VERSION)"'
+	touch "$@"
+
+## test: lint, then unit, component and host integration tests, the component in third-party hosts,
+## Spec Kitty's own commands on our missions, and an MCP client driving `kitty-origin mcp`
+test: build lint $(SPEC_KITTY) hosts $(MCP_CLIENT)
 	$(CARGO) test --release --workspace
 
 ## demo: the whole job end to end on the embedded dev control plane

@@ -38,6 +38,9 @@ pub enum Command {
     /// The outbox of MissionOriginBound events.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// Serve the three service methods to an AI agent as MCP tools, on stdin and stdout
+    /// (the developer confirms each ticket through the agent's client).
+    Mcp,
     /// Forward a third-party WebAssembly host's requests to the control plane, adding your credentials.
     Proxy(ProxyArgs),
 }

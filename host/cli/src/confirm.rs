@@ -16,15 +16,45 @@ pub enum Mode {
     Ask,
 }
 
+/// No ticket matches `key` (or the search).
+pub fn no_candidates(key: Option<&str>) -> Failure {
+    let what = key.map_or("the search".to_string(), |k| format!("ticket {k}"));
+    Failure::new(
+        "no_candidates",
+        format!("No ticket matches {what}. Search with other words or the exact key; or start the mission without an origin ticket."),
+        true,
+    )
+}
+
+/// The single exact match of `key` among `candidates`, if there is one.
+pub fn exact_match(candidates: &[OriginCandidate], key: &str) -> Option<OriginCandidate> {
+    let mut exact = candidates.iter().filter(|c| c.match_type == MatchType::Exact && c.external_issue_key.eq_ignore_ascii_case(key.trim()));
+    match (exact.next(), exact.next()) {
+        (Some(one), None) => Some(one.clone()),
+        _ => None,
+    }
+}
+
+/// Why a key search gave no single exact match (for callers that cannot pick
+/// among candidates, such as an agent).
+pub fn no_exact_match(candidates: &[OriginCandidate], key: &str) -> Failure {
+    if candidates.is_empty() {
+        return no_candidates(Some(key));
+    }
+    Failure::new(
+        "no_exact_match",
+        format!(
+            "The control plane returned no single exact match of ticket {key}. Search with search_origin_candidates, \
+             and call again with the exact key of the ticket the developer chose."
+        ),
+        true,
+    )
+}
+
 /// Picks the confirmed candidate out of `candidates`.
 pub fn confirm(candidates: &[OriginCandidate], key: Option<&str>, mode: Mode) -> Result<OriginCandidate, Failure> {
     if candidates.is_empty() {
-        let what = key.map_or("the search".to_string(), |k| format!("ticket {k}"));
-        return Err(Failure::new(
-            "no_candidates",
-            format!("No ticket matches {what}. Search with other words or the exact key; or start the mission without an origin ticket."),
-            true,
-        ));
+        return Err(no_candidates(key));
     }
     match mode {
         Mode::PreConfirmedKey => pre_confirmed(candidates, key.unwrap_or_default()),
@@ -43,17 +73,14 @@ pub fn confirm(candidates: &[OriginCandidate], key: Option<&str>, mode: Mode) ->
 }
 
 fn pre_confirmed(candidates: &[OriginCandidate], key: &str) -> Result<OriginCandidate, Failure> {
-    let exact: Vec<&OriginCandidate> =
-        candidates.iter().filter(|c| c.match_type == MatchType::Exact && c.external_issue_key.eq_ignore_ascii_case(key.trim())).collect();
-    match exact.as_slice() {
-        [one] => Ok((*one).clone()),
-        _ => Err(Failure::usage(
+    exact_match(candidates, key).ok_or_else(|| {
+        Failure::usage(
             "confirmation_required",
             format!(
                 "--yes confirms only a single exact match of --key {key}, and the control plane returned none. Run without --yes to choose."
             ),
-        )),
-    }
+        )
+    })
 }
 
 /// Asks on `input` / `prompt` until the developer picks a candidate or cancels.

@@ -4,7 +4,9 @@ mod args;
 mod commands;
 mod confirm;
 mod failure;
+mod mcp;
 mod output;
+mod service;
 
 use std::process::ExitCode;
 
@@ -29,6 +31,17 @@ fn usage_failure(err: &clap::Error) -> Failure {
     Failure::usage("usage", format!("{message}. Run kitty-origin --help for the usage."))
 }
 
+/// `mcp`: stdout carries MCP only, so a failure to serve goes to stderr alone.
+fn serve_mcp(cli: &Cli) -> ExitCode {
+    match mcp::serve(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("kitty-origin: {}", failure.message);
+            ExitCode::from(failure.exit)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -49,6 +62,7 @@ fn main() -> ExitCode {
         Command::Bind(args) => commands::bind(&cli, args),
         Command::Events(command) => commands::events(&cli, command),
         Command::Proxy(args) => commands::proxy(&cli, args),
+        Command::Mcp => return serve_mcp(&cli),
     };
     match outcome {
         Ok(output) => {

@@ -16,12 +16,6 @@ fn is_mission_dir_name(name: &str, slug: &str) -> bool {
         .is_some_and(|mid8| mid8.len() == 8 && mid8.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()))
 }
 
-fn keys(value: &serde_json::Value) -> Vec<String> {
-    let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
-    keys.sort();
-    keys
-}
-
 #[test]
 fn scenario_1_text_search_prints_the_search_origin_result() {
     let saas = DevSaasServer::start(&[]);

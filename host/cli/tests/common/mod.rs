@@ -130,6 +130,11 @@ impl Scratch {
         Run::from(cmd.output().unwrap())
     }
 
+    /// The environment `kitty-origin` runs with here (see [`test_env`]).
+    pub fn env(&self, cmd: &mut Command, saas_url: Option<&str>) {
+        test_env(cmd, self.home.path(), saas_url);
+    }
+
     /// Runs `kitty-origin --repo <repo> args...` on a terminal (util-linux
     /// `script` gives it a pty) and types `input` into it.
     pub fn run_on_terminal(&self, saas_url: &str, args: &[&str], input: &str) -> Run {
@@ -210,4 +215,11 @@ impl Run {
         assert!(self.stderr.contains(json["error"]["message"].as_str().unwrap()), "stderr lacks the message: {self:?}");
         json
     }
+}
+
+/// An object's keys, sorted.
+pub fn keys(value: &serde_json::Value) -> Vec<String> {
+    let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    keys
 }
