@@ -1,13 +1,14 @@
-# The verbs a newcomer types. Everything builds in the release profile only,
-# so wasmtime is compiled once (about 7 minutes cold on 2 cores). The build
+# The verbs a newcomer types. The host builds in the release profile only, so
+# wasmtime is compiled once (about 7 minutes cold on 2 cores); the component
+# builds in the size-optimised `guest` profile (no wasmtime in it). The build
 # honours CARGO_TARGET_DIR.
 
 CARGO      ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
-WASM       := $(TARGET_DIR)/wasm32-wasip2/release/spec_kitty_origin.wasm
+WASM       := $(TARGET_DIR)/wasm32-wasip2/guest/spec_kitty_origin.wasm
 # The WASI-only build: the component with the events adapter (adapter/) composed in.
-ADAPTER    := $(TARGET_DIR)/wasm32-wasip2/release/spec_kitty_origin_events_adapter.wasm
-STANDALONE := $(TARGET_DIR)/wasm32-wasip2/release/spec_kitty_origin.standalone.wasm
+ADAPTER    := $(TARGET_DIR)/wasm32-wasip2/guest/spec_kitty_origin_events_adapter.wasm
+STANDALONE := $(TARGET_DIR)/wasm32-wasip2/guest/spec_kitty_origin.standalone.wasm
 # Tools installed from the registries, under the target directory.
 TOOLS      := $(TARGET_DIR)/tools
 # wac composes the WASI-only build: crates.io wac-cli, unless one is on the PATH.
@@ -54,11 +55,13 @@ build: setup
 	@# `component` feature (separate commands keep the features apart), and
 	@# building that dependency relinks spec_kitty_origin.wasm, which the
 	@# component's own build then puts back.
-	$(CARGO) build --release --target wasm32-wasip2 -p spec-kitty-origin-events-adapter
-	$(CARGO) build --release --target wasm32-wasip2 -p spec-kitty-origin
+	$(CARGO) build --profile guest --target wasm32-wasip2 -p spec-kitty-origin-events-adapter
+	$(CARGO) build --profile guest --target wasm32-wasip2 -p spec-kitty-origin
 	"$(WAC)" compose adapter/standalone.wac -o "$(STANDALONE)" \
 		--dep spec-kitty:events-adapter="$(ADAPTER)" --dep spec-kitty:origin-binding="$(WASM)"
 	$(CARGO) build --release -p kitty-origin -p kitty-origin-dev-saas
+	@# Compiled once here, beside the component, so no user's first command compiles it.
+	"$(TARGET_DIR)/release/kitty-origin" --component "$(WASM)" precompile
 
 ## lint: formatting and clippy (warnings are errors), natively and for the guest's wasm32 code
 lint: setup

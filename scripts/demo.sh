@@ -11,7 +11,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/kitty-origin-demo.XXXXXX")
 SAAS_PID=""
 
 export KITTY_ORIGIN_HOME="$WORK/home"
-export KITTY_ORIGIN_COMPONENT="$TARGET/wasm32-wasip2/release/spec_kitty_origin.wasm"
+export KITTY_ORIGIN_COMPONENT="$TARGET/wasm32-wasip2/guest/spec_kitty_origin.wasm"
 export SPEC_KITTY_TOKEN="demo-token" SPEC_KITTY_TEAM_SLUG="acme"
 
 stop_saas() {

@@ -35,7 +35,7 @@ fn source_wit() -> String {
 
 /// A build `make build` produces, in this build's target directory.
 fn built(file: &str) -> PathBuf {
-    let wasm = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../wasm32-wasip2/release").join(file);
+    let wasm = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../wasm32-wasip2/guest").join(file);
     assert!(wasm.is_file(), "{} is missing: run `make build` first", wasm.display());
     wasm
 }

@@ -94,8 +94,17 @@ pub fn load_component(engine: &Engine, path: &Path, cache_dir: Option<&Path>) ->
 pub fn precompile(engine: &Engine, path: &Path) -> Result<PathBuf, Error> {
     let wasm = std::fs::read(path).map_err(|e| Error::Component(format!("cannot read the component {} ({e})", path.display())))?;
     let component = Component::new(engine, &wasm).map_err(Error::component("compile the component"))?;
-    let file = path.parent().unwrap_or(Path::new(".")).join(cache_key(engine, &wasm));
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let file = dir.join(cache_key(engine, &wasm));
     store_compiled(&component, &file).map_err(|e| Error::Component(format!("cannot write {} ({e})", file.display())))?;
+    // Earlier builds' compiled copies can never match again: remove them.
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = name.len() == 32 + 1 + 16 + 6 && name.ends_with(".cwasm") && name.as_bytes()[32] == b'-';
+        if ours && entry.path() != file {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
     Ok(file)
 }
 

@@ -168,6 +168,11 @@ fn a_large_drain_goes_in_batches_of_1000_with_progress() {
 #[test]
 fn the_compiled_component_is_cached_across_runtimes() {
     let cache = tempfile::tempdir().unwrap();
+    // A component without the build's precompiled copy beside it.
+    let bare = tempfile::tempdir().unwrap();
+    let component = bare.path().join("spec_kitty_origin.wasm");
+    std::fs::copy(wasm_path(), &component).unwrap();
+    let wasm_path = || component.clone();
     let capabilities = || Capabilities {
         saas: access("http://127.0.0.1:9"),
         upstream: Arc::new(NetworkUpstream),

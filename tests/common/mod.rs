@@ -17,7 +17,7 @@ use serde_json::Value;
 /// The component `make build` produces, wherever the target directory is
 /// (`CARGO_TARGET_DIR` included): the test binary's `CARGO_TARGET_TMPDIR` is `<target>/tmp`.
 pub fn wasm_path() -> PathBuf {
-    target_dir().join("wasm32-wasip2/release/spec_kitty_origin.wasm")
+    target_dir().join("wasm32-wasip2/guest/spec_kitty_origin.wasm")
 }
 
 /// The cargo target directory of this build.

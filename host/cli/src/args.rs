@@ -43,6 +43,9 @@ pub enum Command {
     Mcp,
     /// Forward a third-party WebAssembly host's requests to the control plane, adding your credentials.
     Proxy(ProxyArgs),
+    /// Compile the component for this host and store it beside the `.wasm` (run by `make build`).
+    #[command(hide = true)]
+    Precompile,
 }
 
 /// `proxy`.

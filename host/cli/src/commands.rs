@@ -143,3 +143,10 @@ pub fn proxy(cli: &Cli, args: &ProxyArgs) -> Result<CommandOutput, Failure> {
     proxy.wait();
     Ok(CommandOutput::new(&serde_json::json!({"stopped": url}), String::new()))
 }
+
+/// `precompile`: the compiled component beside the `.wasm`, for the build.
+pub fn precompile(cli: &Cli) -> Result<CommandOutput, Failure> {
+    let component = service::component_path(cli.component.as_deref());
+    let written = kitty_origin_host::Runtime::precompile(&component)?;
+    Ok(CommandOutput::new(&serde_json::json!({"precompiled": written}), format!("Precompiled {}\n", written.display())))
+}

@@ -62,6 +62,7 @@ fn main() -> ExitCode {
         Command::Bind(args) => commands::bind(&cli, args),
         Command::Events(command) => commands::events(&cli, command),
         Command::Proxy(args) => commands::proxy(&cli, args),
+        Command::Precompile => commands::precompile(&cli),
         Command::Mcp => return serve_mcp(&cli),
     };
     match outcome {

