@@ -1,7 +1,12 @@
-//! `make bench`: speed and memory of the hot paths, against their targets.
-//! Runs everything on loopback with the in-process dev control plane.
-//! Usage: bench <component.wasm>
+//! `make bench`: speed, memory and size against targets set about 1.5× above
+//! what this 2-core machine measures (so a 2× regression fails), and the
+//! goals of docs/PERFORMANCE.md beside their measurements. Everything runs on
+//! loopback against the in-process dev control plane; the whole-process
+//! figures are taken side by side with `curl` doing the same request.
+//! Usage: bench <component.wasm> <kitty-origin binary>
 
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,10 +19,19 @@ use kitty_origin_host::{Capabilities, Credentials, Runtime, SaasAccess, SaasOrig
 mod events;
 use events::event;
 
+/// One line of the report: a measurement, the most it may be before the
+/// bench fails (about 1.5× what this machine measures), and the goal of
+/// docs/PERFORMANCE.md where there is one (reported, not enforced).
 struct Row {
     what: &'static str,
-    measured: Duration,
-    target: Duration,
+    measured: f64,
+    target: f64,
+    goal: Option<f64>,
+    unit: &'static str,
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
 }
 
 fn percentile(samples: &mut [Duration], p: f64) -> Duration {
@@ -32,8 +46,35 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// Runs `command` under `/usr/bin/time`: its wall time and peak resident memory (KiB).
+fn timed(command: &mut Command) -> Result<(Duration, u64), Box<dyn std::error::Error>> {
+    let report = tempfile::NamedTempFile::new()?;
+    let mut wrapped = Command::new("/usr/bin/time");
+    wrapped.args(["-f", "%M", "-o"]).arg(report.path()).arg(command.get_program()).args(command.get_args());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => wrapped.env(key, value),
+            None => wrapped.env_remove(key),
+        };
+    }
+    let t = Instant::now();
+    let status = wrapped.stdout(Stdio::null()).stderr(Stdio::null()).status()?;
+    let elapsed = t.elapsed();
+    if !status.success() {
+        return Err(format!("{command:?} failed: {status}").into());
+    }
+    let kib = std::fs::read_to_string(report.path())?.trim().lines().last().unwrap_or("0").parse()?;
+    Ok((elapsed, kib))
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let wasm = std::env::args().nth(1).ok_or("usage: bench <component.wasm>")?;
+    let mut args = std::env::args().skip(1);
+    let usage = "usage: bench <component.wasm> <kitty-origin>";
+    let wasm = args.next().ok_or(usage)?;
+    let cli = args.next().ok_or(usage)?;
+    if !Path::new("/usr/bin/time").is_file() {
+        return Err("the whole-process figures need /usr/bin/time (apt-get install time)".into());
+    }
     let work = tempfile::tempdir()?;
     let saas = DevSaas::start("127.0.0.1:0".parse()?, DevSaasConfig::new("bench-token"))?;
     let access = SaasAccess {
@@ -50,71 +91,61 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         git: false,
         spec_templates: SpecTemplates::None,
     };
-    let cache = work.path().join("cache");
     let mut rows = Vec::new();
+    let mut row = |what, measured, target, goal, unit| rows.push(Row { what, measured, target, goal, unit });
 
+    // The component on its own, copied where no precompiled copy lies beside it.
+    let bare = work.path().join("bare.wasm");
+    std::fs::copy(&wasm, &bare)?;
+    row("component size", std::fs::metadata(&wasm)?.len() as f64 / 1000.0, 630.0, Some(400.0), "KB");
+    let cache = work.path().join("cache");
     let t = Instant::now();
-    drop(Runtime::new(wasm.as_ref(), Some(&cache), capabilities.clone())?);
-    rows.push(Row { what: "load: compile the component (cold)", measured: t.elapsed(), target: Duration::from_secs(5) });
+    drop(Runtime::new(&bare, Some(&cache), capabilities.clone())?);
+    row("load: compile the component, cold", ms(t.elapsed()), 420.0, Some(150.0), "ms");
     let t = Instant::now();
-    let runtime = Runtime::new(wasm.as_ref(), Some(&cache), capabilities)?;
-    rows.push(Row { what: "load: deserialize from the cache", measured: t.elapsed(), target: Duration::from_millis(100) });
+    drop(Runtime::new(&bare, Some(&cache), capabilities.clone())?);
+    row("load: deserialize the compiled component", ms(t.elapsed()), 1.6, None, "ms");
+    let runtime = Runtime::new(wasm.as_ref(), None, capabilities)?;
 
     let repo = work.path().join("repo");
     std::fs::create_dir_all(repo.join(".kittify"))?;
     std::fs::write(repo.join(".kittify/config.yaml"), "tracker:\n  provider: linear\n  project_slug: acme-web\n")?;
-
     let mut samples: Vec<Duration> = (0..200)
         .map(|_| {
             let t = Instant::now();
             runtime.search_origin_candidates(&repo, Some("Clerk auth"), None, 10).map(|_| t.elapsed())
         })
         .collect::<Result<_, _>>()?;
-    rows.push(Row { what: "search p50 (text, loopback)", measured: percentile(&mut samples, 0.5), target: Duration::from_millis(100) });
-    rows.push(Row {
-        what: "search p95 (NFR-001 bound: 10 s)",
-        measured: percentile(&mut samples, 0.95),
-        target: Duration::from_millis(500),
-    });
+    row("search p50 (text, loopback)", ms(percentile(&mut samples, 0.5)), 1.6, None, "ms");
+    row("search p95 (NFR-001 bound: 10 s)", ms(percentile(&mut samples, 0.95)), 2.0, None, "ms");
 
     let found = runtime.search_origin_candidates(&repo, None, Some("WEB-123"), 10)?;
     let candidate = &found.candidates[0];
     let mut samples: Vec<Duration> = (0..100)
-        .map(|_| {
+        .map(|n| {
+            // A ticket of its own each time: the same one twice within a
+            // second waits for a new directory name (see mission_dir).
+            let mut ticket = candidate.clone();
+            ticket.external_issue_key = format!("WEB-{n}");
+            ticket.external_issue_id = format!("bench-{n}");
             let t = Instant::now();
             runtime
-                .start_mission_from_ticket(
-                    &repo,
-                    candidate,
-                    &found.provider,
-                    &found.resource_type,
-                    &found.resource_id,
-                    "software-dev",
-                    None,
-                )
-                .map(|o| o.result)
+                .start_mission_from_ticket(&repo, &ticket, &found.provider, &found.resource_type, &found.resource_id, "software-dev", None)
                 .map(|_| t.elapsed())
         })
         .collect::<Result<_, _>>()?;
-    rows.push(Row {
-        what: "start mission p50 (create + bind + event)",
-        measured: percentile(&mut samples, 0.5),
-        target: Duration::from_millis(300),
-    });
-    rows.push(Row { what: "start mission p95", measured: percentile(&mut samples, 0.95), target: Duration::from_secs(2) });
+    row("start mission p50 (create + bind + 3 events)", ms(percentile(&mut samples, 0.5)), 25.0, None, "ms");
+    row("start mission p95", ms(percentile(&mut samples, 0.95)), 30.0, None, "ms");
 
-    let offline = Outbox::open(&work.path().join("offline"), SaasAccess { origin: None, credentials: None })?;
+    let dead = SaasAccess { origin: Some(SaasOrigin::parse("http://127.0.0.1:9")?), credentials: access.credentials.clone() };
+    let offline = Outbox::open(&work.path().join("offline"), dead)?;
     let mut samples: Vec<Duration> = (0..200)
         .map(|n| {
             let t = Instant::now();
             offline.enqueue(&event(n)).map(|_| t.elapsed())
         })
         .collect::<Result<_, _>>()?;
-    rows.push(Row {
-        what: "outbox: durable enqueue p95 (fsync)",
-        measured: percentile(&mut samples, 0.95),
-        target: Duration::from_millis(100),
-    });
+    row("outbox: durable enqueue p95 (fsync)", ms(percentile(&mut samples, 0.95)), 0.5, None, "ms");
 
     let drain = Outbox::open(&work.path().join("drain"), access)?;
     for n in 0..5000 {
@@ -122,29 +153,70 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let t = Instant::now();
     let report = drain.flush(false, &mut |_, _| {})?;
-    assert_eq!(report.delivered, 5000);
-    rows.push(Row { what: "outbox: flush 5000 events", measured: t.elapsed(), target: Duration::from_secs(30) });
+    if report.delivered != 5000 {
+        return Err(format!("the flush delivered {} of 5000", report.delivered).into());
+    }
+    row("outbox: flush 5000 events", ms(t.elapsed()), 920.0, None, "ms");
+    row("peak resident memory of the bench", peak_rss_kib() as f64 / 1024.0, 145.0, None, "MiB");
 
-    let rss_mib = peak_rss_kib() / 1024;
-    let mut failed = 0;
-    println!("{:<45} {:>12} {:>12}", "measure", "measured", "target");
-    for row in &rows {
-        let ok = row.measured <= row.target;
-        failed += usize::from(!ok);
+    // Whole processes, side by side: `kitty-origin search` and curl doing the same request.
+    let home = work.path().join("cli-home");
+    let kitty_origin = || {
+        let mut c = Command::new(&cli);
+        c.arg("--repo").arg(&repo).args(["--json", "search", "--key", "WEB-123"]);
+        c.env("KITTY_ORIGIN_HOME", &home).env("KITTY_ORIGIN_COMPONENT", &wasm).env("SPEC_KITTY_SAAS_URL", saas.url());
+        c.env("SPEC_KITTY_TOKEN", "bench-token").env("SPEC_KITTY_TEAM_SLUG", "acme");
+        c
+    };
+    let curl = || {
+        let mut c = Command::new("curl");
+        c.args(["-sS", "-f", "-o", "/dev/null", "-X", "POST", "-H", "authorization: Bearer bench-token", "-H", "x-team-slug: acme"]);
+        c.args([
+            "-H",
+            "content-type: application/json",
+            "-d",
+            r#"{"provider":"linear","project_slug":"acme-web","query_key":"WEB-123","limit":10}"#,
+        ]);
+        c.arg(format!("{}/api/v1/tracker/issue-search/", saas.url()));
+        c
+    };
+    timed(&mut kitty_origin())?; // warm the page cache
+    let (mut ours, mut theirs, mut peak) = (Vec::new(), Vec::new(), 0);
+    for _ in 0..40 {
+        let (elapsed, kib) = timed(&mut kitty_origin())?;
+        ours.push(elapsed);
+        peak = peak.max(kib);
+        theirs.push(timed(&mut curl())?.0);
+    }
+    let (ours, theirs) = (percentile(&mut ours, 0.5), percentile(&mut theirs, 0.5));
+    row("whole-process search p50", ms(ours), 11.0, None, "ms");
+    row("curl, the same request, p50", ms(theirs), f64::INFINITY, None, "ms");
+    row("whole-process search ÷ curl", ms(ours) / ms(theirs), 1.35, Some(0.6), "×");
+    row("whole-process search peak memory", peak as f64 / 1024.0, 17.0, Some(15.0), "MiB");
+
+    let mut missed = 0;
+    println!("{:<46} {:>13} {:>13} {:>13}", "measure", "measured", "fails above", "goal");
+    for r in &rows {
+        let ok = r.measured <= r.target;
+        missed += usize::from(!ok);
+        let bound = |v: f64| if v.is_finite() { format!("{v:.2} {}", r.unit) } else { "-".into() };
+        let goal = match r.goal {
+            Some(goal) if r.measured <= goal => format!("{} met", bound(goal)),
+            Some(goal) => format!("{} NOT MET", bound(goal)),
+            None => String::new(),
+        };
         println!(
-            "{:<45} {:>10.1}ms {:>10.1}ms {}",
-            row.what,
-            row.measured.as_secs_f64() * 1e3,
-            row.target.as_secs_f64() * 1e3,
-            if ok { "ok" } else { "MISSED" }
+            "{:<46} {:>10.2} {:<2} {:>13} {:>5} {goal}",
+            r.what,
+            r.measured,
+            r.unit,
+            bound(r.target),
+            if ok { "ok" } else { "SLOWER" }
         );
     }
-    let rss_ok = rss_mib <= 512;
-    failed += usize::from(!rss_ok);
-    println!("{:<45} {:>10}MiB {:>10}MiB {}", "peak resident memory", rss_mib, 512, if rss_ok { "ok" } else { "MISSED" });
     saas.stop();
-    if failed > 0 {
-        return Err(format!("{failed} target(s) missed").into());
+    if missed > 0 {
+        return Err(format!("{missed} target(s) missed").into());
     }
     Ok(())
 }

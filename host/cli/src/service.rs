@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use kitty_origin_host::egress::NetworkUpstream;
 use kitty_origin_host::mission_git::GitSteps;
-use kitty_origin_host::outbox::Outbox;
+use kitty_origin_host::outbox::{LazyOutbox, Outbox};
 use kitty_origin_host::recovery::RecoveryReport;
 use kitty_origin_host::types::{Delivery, MissionFromTicketResult, OriginCandidate, OriginTicket, Routing, SearchOriginResult};
 use kitty_origin_host::wire::DEFAULT_SEARCH_LIMIT;
@@ -66,14 +66,15 @@ pub fn routing(found: &SearchOriginResult) -> Routing {
 /// directory's compile cache: what every command and tool calls.
 pub struct Service {
     runtime: Runtime,
-    outbox: Arc<Outbox>,
+    /// Opened on the first event: a search never touches the database.
+    outbox: Arc<LazyOutbox>,
 }
 
 impl Service {
     /// Loads the component (`component`, else where [`component_path`] finds it).
     pub fn open(component: Option<&Path>) -> Result<Self, Failure> {
         let saas = saas_access()?;
-        let outbox = open_outbox(saas.clone())?;
+        let outbox = Arc::new(LazyOutbox::new(&state_dir(), saas.clone()));
         let capabilities = Capabilities {
             saas,
             upstream: Arc::new(NetworkUpstream),
@@ -136,7 +137,7 @@ impl Service {
             mission.feature_slug,
             mission.feature_dir,
             output::ticket_text(&mission.origin_ticket),
-            output::event_text(mission.event_delivery, self.outbox.len().unwrap_or(0)),
+            output::event_text(mission.event_delivery, self.outbox.get().and_then(Outbox::len).unwrap_or(0)),
             output::spec_text(Path::new(&mission.feature_dir)),
             output::git_text(&started.git),
         );
@@ -153,7 +154,7 @@ impl Service {
             "Mission {} bound.\n{}{}{}",
             mission.display(),
             output::ticket_text(&result.origin_ticket),
-            output::event_text(result.event_delivery, self.outbox.len().unwrap_or(0)),
+            output::event_text(result.event_delivery, self.outbox.get().and_then(Outbox::len).unwrap_or(0)),
             output::git_text(&bound.git),
         );
         let shape = BindOutput {
