@@ -32,6 +32,8 @@ pub struct CallExtras {
     pub git: Option<Arc<StartSteps>>,
     /// The call's id (`KITTY_ORIGIN_CALL_ID`), which names its lock.
     pub call_id: Option<String>,
+    /// Whether the call may write to the repo (start, bind): then it holds a call lock.
+    pub writes: bool,
 }
 
 /// Everything a call's guest can reach.

@@ -1,7 +1,7 @@
 //! Repairing what a killed call left behind, so no crash blocks or confuses
 //! a later run.
 //!
-//! Every call holds an OS file lock (`flock`) on
+//! Every call that writes (start, bind) holds an OS file lock (`flock`) on
 //! `.kittify/origin/calls/<call>.lock` in the repo for as long as it runs,
 //! and tells the guest its `<call>` id; the kernel drops the lock when the
 //! process dies, however it dies. [`recover`] then knows, for each leftover,

@@ -126,7 +126,7 @@ impl Runtime {
     ) -> Result<Outcome<BindResult>, Error> {
         let (root, dir) = repo_root_for_mission(feature_dir)?;
         let mission = guest_path(&dir)?;
-        let bound = self.call(&root, CallExtras::default(), |service, store| {
+        let bound = self.call(&root, CallExtras { writes: true, ..CallExtras::default() }, |service, store| {
             service.call_bind_mission_origin(store, mission, candidate, provider, resource_type, resource_id)
         })?;
         let git = if self.capabilities.git { mission_git::commit_bound_meta(&root, &dir) } else { GitSteps::default() };
@@ -161,7 +161,8 @@ impl Runtime {
         let repo = guest_path(&root)?;
         self.require_login()?;
         let git = self.git_steps(&root, start_branch)?;
-        let extras = CallExtras { template_dirs: self.capabilities.spec_templates.dirs(mission_key), git: git.clone(), call_id: None };
+        let extras =
+            CallExtras { template_dirs: self.capabilities.spec_templates.dirs(mission_key), git: git.clone(), call_id: None, writes: true };
         let started = self.call(&root, extras, |service, store| {
             service.call_start_mission_from_ticket(store, repo, candidate, provider, resource_type, resource_id, mission_key)
         });
@@ -246,9 +247,11 @@ impl Runtime {
     ) -> Result<T, Error> {
         self.require_login()?;
         require_state_outside(&crate::state_dir(), repo_root)?;
-        // Held until the call returns; the kernel releases it if the process dies.
-        let lock = CallLock::acquire(repo_root)?;
-        let extras = CallExtras { call_id: Some(lock.id().to_string()), ..extras };
+        // Held until the call returns; the kernel releases it if the process
+        // dies. A search writes nothing, so it needs none (and works in a
+        // read-only checkout).
+        let lock = if extras.writes { Some(CallLock::acquire(repo_root)?) } else { None };
+        let extras = CallExtras { call_id: lock.as_ref().map(|l| l.id().to_string()), ..extras };
         let mut store = new_store(self.pre.engine(), repo_root, &self.capabilities, &self.policy, extras)?;
         let instance = self.pre.instantiate(&mut store).map_err(Error::component("instantiate the component"))?;
         into_host_result(invoke(instance.spec_kitty_origin_service(), &mut store))

@@ -30,6 +30,8 @@ fn scenario_1_text_search_prints_the_search_origin_result() {
         (out["provider"].as_str(), out["resource_type"].as_str(), out["query_used"].as_str()),
         (Some("linear"), Some("linear_team"), Some("Clerk auth"))
     );
+    let written: Vec<_> = std::fs::read_dir(s.repo.path().join(".kittify")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(written, ["config.yaml"], "a search writes nothing in the repo");
 
     let text = s.run(Some(&saas.url), &["search", "--text", "Clerk auth"]);
     assert_eq!(text.code, 0, "{text:?}");
