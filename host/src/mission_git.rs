@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 use spec_kitty_origin::config::CONFIG_PATH;
+use spec_kitty_origin::journal;
 use spec_kitty_origin::mission_dir::SPECS_DIR;
 use spec_kitty_origin::model::Event;
 
@@ -54,6 +55,19 @@ fn work_tree(repo_root: &Path) -> Result<Option<WorkTree>, Error> {
     WorkTree::discover(repo_root).map_err(Error::Git)
 }
 
+/// The checkout a start works in: `None` outside a git work tree, where a
+/// start branch cannot be honoured and is refused.
+fn start_tree(repo_root: &Path, start_branch: Option<&str>) -> Result<Option<WorkTree>, Error> {
+    let tree = work_tree(repo_root)?;
+    if let (None, Some(name)) = (&tree, start_branch) {
+        return Err(Error::Git(GitError::InvalidBranchName {
+            name: name.to_string(),
+            detail: format!("{} is not a git work tree, so there is no branch to start", repo_root.display()),
+        }));
+    }
+    Ok(tree)
+}
+
 /// Checks, changing nothing, that a mission may be started in `repo_root`
 /// (on `start_branch` when given): not on a protected branch (unless
 /// `SPEC_KITTY_ALLOW_PROTECTED_BRANCH_COMMITS`), not detached, not without commits.
@@ -62,7 +76,7 @@ fn work_tree(repo_root: &Path) -> Result<Option<WorkTree>, Error> {
 ///
 /// [`Error::Git`] with Spec Kitty's advice.
 pub fn preflight(repo_root: &Path, start_branch: Option<&str>) -> Result<(), Error> {
-    let Some(tree) = work_tree(repo_root)? else { return Ok(()) };
+    let Some(tree) = start_tree(repo_root, start_branch)? else { return Ok(()) };
     tree.preflight(configured_protection(repo_root)?.as_deref(), start_branch).map(drop).map_err(Error::Git)
 }
 
@@ -80,7 +94,7 @@ impl StartSteps {
     ///
     /// [`Error::Git`]: the preflight refused, or the switch failed (then nothing changed).
     pub fn begin(repo_root: &Path, start_branch: Option<&str>) -> Result<Option<Arc<Self>>, Error> {
-        let Some(tree) = work_tree(repo_root)? else { return Ok(None) };
+        let Some(tree) = start_tree(repo_root, start_branch)? else { return Ok(None) };
         let preflight = tree.preflight(configured_protection(repo_root)?.as_deref(), start_branch).map_err(Error::Git)?;
         let switched = match start_branch {
             Some(name) => Some(tree.switch_to(name).map_err(Error::Git)?),
@@ -103,7 +117,7 @@ impl StartSteps {
         let slug = serde_json::from_str::<serde_json::Value>(&event.payload_json)
             .ok()
             .and_then(|payload| payload["mission_slug"].as_str().map(str::to_string));
-        match slug.filter(|s| is_plain_name(s)) {
+        match slug.filter(|s| journal::is_plain_name(s)) {
             Some(slug) => {
                 let paths: Vec<PathBuf> = SCAFFOLD_FILES.iter().map(|f| Path::new(SPECS_DIR).join(&slug).join(f)).collect();
                 self.commit(&paths, &format!("Add scaffold for feature {slug}"));
@@ -117,7 +131,7 @@ impl StartSteps {
     /// After the call: commits the bound `meta.json` of `feature_slug`; when
     /// nothing was created, switches back from a start branch made for it.
     pub fn finish(&self, feature_slug: Option<&str>) -> GitSteps {
-        match feature_slug.filter(|s| is_plain_name(s)) {
+        match feature_slug.filter(|s| journal::is_plain_name(s)) {
             Some(slug) => {
                 let meta = Path::new(SPECS_DIR).join(slug).join("meta.json");
                 self.commit(&[meta], &format!("Add origin-ticket binding for feature {slug}"));
@@ -172,9 +186,4 @@ fn commit_in_mission(repo_root: &Path, feature_dir: &Path, files: &[&str], subje
     let paths: Vec<PathBuf> = files.iter().map(|f| relative.join(f)).collect();
     steps.commit(&paths, &format!("{subject} {slug}"));
     steps.steps().clone()
-}
-
-/// A single path segment: no separators, not `.` or `..`.
-fn is_plain_name(name: &str) -> bool {
-    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\'])
 }

@@ -181,28 +181,14 @@ impl Runtime {
         if !self.capabilities.git {
             return Ok(());
         }
-        let root = granted_repo(repo_root)?;
-        self.git_steps_allowed(&root, start_branch)?;
-        mission_git::preflight(&root, start_branch)
+        mission_git::preflight(&granted_repo(repo_root)?, start_branch)
     }
 
     fn git_steps(&self, root: &Path, start_branch: Option<&str>) -> Result<Option<Arc<StartSteps>>, Error> {
         if !self.capabilities.git {
             return Ok(None);
         }
-        self.git_steps_allowed(root, start_branch)?;
         StartSteps::begin(root, start_branch)
-    }
-
-    /// A start branch needs a git work tree to be switched to.
-    fn git_steps_allowed(&self, root: &Path, start_branch: Option<&str>) -> Result<(), Error> {
-        if start_branch.is_some() && crate::git::WorkTree::discover(root).map_err(Error::Git)?.is_none() {
-            return Err(Error::Git(crate::git::GitError::InvalidBranchName {
-                name: start_branch.unwrap_or_default().to_string(),
-                detail: format!("{} is not a git work tree, so there is no branch to start", root.display()),
-            }));
-        }
-        Ok(())
     }
 
     /// Repairs what crashed calls left in the repo at `repo_root`: completes

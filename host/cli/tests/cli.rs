@@ -333,3 +333,14 @@ fn a_fixtures_file_serves_other_projects() {
     assert_eq!(out["candidates"][0]["external_issue_key"], "OPS-1");
     assert_eq!(out["resource_id"], "99");
 }
+
+#[test]
+fn a_start_branch_outside_a_git_work_tree_is_refused_before_anything_is_sent() {
+    let saas = DevSaasServer::start(&[]);
+    let s = Scratch::new(Some(LINEAR));
+    let err = s
+        .run(Some(&saas.url), &["--json", "start", "--key", "WEB-123", "--yes", "--start-branch", "feature/x"])
+        .assert_error(1, "invalid_start_branch");
+    assert!(err["error"]["message"].as_str().unwrap().contains("is not a git work tree"), "{err}");
+    assert!(saas.requests().is_empty() && !s.repo.path().join("kitty-specs").exists());
+}
