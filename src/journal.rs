@@ -132,8 +132,12 @@ pub fn is_plain_name(name: &str) -> bool {
     !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\'])
 }
 
-/// Creates `.kittify/origin/` with its `.gitignore` (once).
-fn ensure_journal(files: &dyn FileWriter, repo_root: &Path) -> Result<PathBuf> {
+/// Creates `.kittify/origin/` with its `.gitignore` (once); returns the folder.
+///
+/// # Errors
+///
+/// `io` when the folder or its `.gitignore` cannot be written.
+pub fn ensure_journal(files: &dyn FileWriter, repo_root: &Path) -> Result<PathBuf> {
     let dir = repo_root.join(JOURNAL_DIR);
     std::fs::create_dir_all(&dir).map_err(|err| OriginError::io("create", &dir, &err))?;
     let ignore = dir.join(".gitignore");

@@ -18,6 +18,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use spec_kitty_origin::files::StdFiles;
 use spec_kitty_origin::journal::{self, JOURNAL_DIR};
 use spec_kitty_origin::mission_dir::SPECS_DIR;
 
@@ -42,13 +43,8 @@ impl CallLock {
     /// `io` when the lock file cannot be created or locked.
     pub fn acquire(repo_root: &Path) -> Result<Self, Error> {
         let io = |what: &str, path: &Path, err: std::io::Error| Error::Origin(spec_kitty_origin::model::OriginError::io(what, path, &err));
-        let journal_dir = repo_root.join(JOURNAL_DIR);
-        let dir = journal_dir.join(CALLS_DIR);
+        let dir = journal::ensure_journal(&StdFiles, repo_root)?.join(CALLS_DIR);
         std::fs::create_dir_all(&dir).map_err(|e| io("create", &dir, e))?;
-        let ignore = journal_dir.join(".gitignore");
-        if !ignore.exists() {
-            let _ = std::fs::write(&ignore, "*\n");
-        }
         let id = ulid::Ulid::new().to_string();
         let path = dir.join(format!("{id}.lock"));
         let file = File::create(&path).map_err(|e| io("create", &path, e))?;
