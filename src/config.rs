@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use serde_norway::Value;
+use yaml_rust2::Yaml;
+
+use crate::yaml::{self, YamlError};
 
 use crate::error::{ErrorKind, OriginError, Result};
 
@@ -106,8 +108,8 @@ pub fn load_repo_config(repo_root: &Path) -> Result<RepoConfig> {
             ));
         }
     };
-    let binding = parse_binding(&text, &path)?;
-    Ok(RepoConfig { binding, project: parse_project(&text) })
+    let doc = parse_document(&text, &path)?;
+    Ok(RepoConfig { binding: binding_of(&doc, &path)?, project: project_of(&doc) })
 }
 
 /// Reads the binding of the repo at `repo_root` (see [`load_repo_config`]).
@@ -115,95 +117,67 @@ pub fn load_binding(repo_root: &Path) -> Result<TrackerBinding> {
     load_repo_config(repo_root).map(|config| config.binding)
 }
 
-/// The project identity in YAML `text` (already known to parse).
-fn parse_project(text: &str) -> ProjectConfig {
-    // Only called after parse_binding accepted the same text (and its nesting).
-    let Ok(doc) = serde_norway::from_str::<Value>(text) else { return ProjectConfig::default() };
-    let project_field = |name: &str| doc.get("project").and_then(|p| p.get(name)).and_then(Value::as_str).map(str::to_string);
-    let strings = |value: &Value| -> Option<Vec<String>> {
-        value.as_sequence().map(|items| items.iter().filter_map(Value::as_str).map(str::to_string).collect())
+/// The project identity in the parsed `doc`.
+fn project_of(doc: &Yaml) -> ProjectConfig {
+    let project_field = |name: &str| doc["project"][name].as_str().map(str::to_string);
+    let strings = |value: &Yaml| -> Option<Vec<String>> {
+        value.as_vec().map(|items| items.iter().filter_map(Yaml::as_str).map(str::to_string).collect())
     };
-    let mission_types = doc.get("mission_type_activations").and_then(strings);
-    let protected_branches = doc.get("protection").and_then(|p| p.get("protected_branches")).and_then(strings);
-    ProjectConfig { uuid: project_field("uuid"), slug: project_field("slug"), mission_types, protected_branches }
+    ProjectConfig {
+        uuid: project_field("uuid"),
+        slug: project_field("slug"),
+        mission_types: strings(&doc["mission_type_activations"]),
+        protected_branches: strings(&doc["protection"]["protected_branches"]),
+    }
 }
 
-/// The deepest nesting accepted in a YAML file: flow collections (`[`, `{`)
-/// and block indentation (in columns). Spec Kitty's own files nest a few
-/// levels; a parser fed thousands of levels takes seconds to minutes.
-pub const MAX_YAML_DEPTH: usize = 64;
+/// `invalid-tracker-config` for the file at `path`, saying `what` is wrong.
+fn invalid(path: &Path, what: String) -> OriginError {
+    OriginError::new(
+        ErrorKind::InvalidTrackerConfig,
+        format!("{}: {what}. Fix the file or run spec-kitty tracker bind again.", path.display()),
+    )
+}
 
-/// Whether `text` nests within [`MAX_YAML_DEPTH`] (flow brackets, counted
-/// outside quotes) and [`MAX_YAML_DEPTH`] × 4 columns of indentation.
-pub fn yaml_nesting_ok(text: &str) -> bool {
-    let mut depth = 0usize;
-    let mut quote = None;
-    for line in text.lines() {
-        if line.len() - line.trim_start().len() > MAX_YAML_DEPTH * 4 {
-            return false;
-        }
-        for c in line.chars() {
-            match (quote, c) {
-                (Some(q), c) if c == q => quote = None,
-                (Some(_), _) => {}
-                (None, '\'' | '"') => quote = Some(c),
-                (None, '#') => break,
-                (None, '[' | '{') => {
-                    depth += 1;
-                    if depth > MAX_YAML_DEPTH {
-                        return false;
-                    }
-                }
-                (None, ']' | '}') => depth = depth.saturating_sub(1),
-                _ => {}
-            }
-        }
-    }
-    true
+/// Parses the YAML `text` read from `path` (see [`yaml::load`]).
+fn parse_document(text: &str, path: &Path) -> Result<Yaml> {
+    yaml::load(text).map_err(|err| match err {
+        YamlError::Invalid(why) => invalid(path, format!("not valid YAML ({why})")),
+        too_large => invalid(path, format!("{too_large}, which no Spec Kitty configuration does")),
+    })
 }
 
 /// Parses the `tracker:` block out of the YAML `text` read from `path`.
 pub fn parse_binding(text: &str, path: &Path) -> Result<TrackerBinding> {
-    let invalid = |what: String| {
-        OriginError::new(
-            ErrorKind::InvalidTrackerConfig,
-            format!("{}: {what}. Fix the file or run spec-kitty tracker bind again.", path.display()),
-        )
+    binding_of(&parse_document(text, path)?, path)
+}
+
+/// The `tracker:` block of the parsed `doc`, read from `path`.
+fn binding_of(doc: &Yaml, path: &Path) -> Result<TrackerBinding> {
+    let tracker = match doc {
+        Yaml::Null => &Yaml::Null,
+        Yaml::Hash(_) => &doc["tracker"],
+        _ => return Err(invalid(path, "the top level is not a mapping".into())),
     };
-    if !yaml_nesting_ok(text) {
-        return Err(invalid(format!("it nests deeper than {MAX_YAML_DEPTH} levels, which no Spec Kitty configuration does")));
+    match tracker {
+        Yaml::Null | Yaml::BadValue => return Err(OriginError::new(ErrorKind::NoTrackerBinding, NO_TRACKER_BOUND)),
+        Yaml::Hash(_) => {}
+        _ => return Err(invalid(path, "`tracker` is not a mapping".into())),
     }
-    let doc: Value = if text.trim().is_empty() {
-        Value::Null
-    } else {
-        serde_norway::from_str(text).map_err(|err| invalid(format!("not valid YAML ({err})")))?
-    };
-    let tracker = match &doc {
-        Value::Null => None,
-        Value::Mapping(map) => map.get("tracker"),
-        _ => return Err(invalid("the top level is not a mapping".into())),
-    };
-    let tracker = match tracker {
-        None | Some(Value::Null) => {
-            return Err(OriginError::new(ErrorKind::NoTrackerBinding, NO_TRACKER_BOUND));
-        }
-        Some(Value::Mapping(map)) => map,
-        Some(_) => return Err(invalid("`tracker` is not a mapping".into())),
-    };
     let field = |name: &str| -> Result<Option<String>> {
-        match tracker.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
-            Some(_) => Err(invalid(format!("`tracker.{name}` is not a string"))),
+        match &tracker[name] {
+            Yaml::Null | Yaml::BadValue => Ok(None),
+            Yaml::String(s) if s.trim().is_empty() => Ok(None),
+            Yaml::String(s) => Ok(Some(s.trim().to_string())),
+            _ => Err(invalid(path, format!("`tracker.{name}` is not a string"))),
         }
     };
-    let provider = field("provider")?.ok_or_else(|| invalid("`tracker.provider` is missing".into()))?;
+    let provider = field("provider")?.ok_or_else(|| invalid(path, "`tracker.provider` is missing".into()))?;
     let provider = check_provider(&provider)?;
     let project_slug = field("project_slug")?;
     let binding_ref = field("binding_ref")?;
     if project_slug.is_none() && binding_ref.is_none() {
-        return Err(invalid("`tracker.project_slug` is missing".into()));
+        return Err(invalid(path, "`tracker.project_slug` is missing".into()));
     }
     Ok(TrackerBinding { provider, project_slug, binding_ref })
 }
@@ -284,7 +258,6 @@ mod tests {
             block.push_str(&format!("{}k{i}:\n", "  ".repeat(i)));
         }
         assert_eq!(parse(&block).unwrap_err().kind(), ErrorKind::InvalidTrackerConfig);
-        assert!(yaml_nesting_ok("a: '[[[[' # {{{{\nb: \"]]\"\n"));
         assert!(parse(&format!("tracker:\n  provider: linear\n  project_slug: x\nz: {}1{}\n", "[".repeat(10), "]".repeat(10))).is_ok());
     }
 }

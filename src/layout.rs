@@ -7,8 +7,6 @@
 
 use std::path::Path;
 
-use serde_norway::Value;
-
 use crate::error::{ErrorKind, OriginError, Result};
 
 /// The project metadata file, relative to the repo root.
@@ -37,8 +35,8 @@ pub fn check(repo_root: &Path) -> Result<()> {
         }
     };
     let schema =
-        serde_norway::from_str::<Value>(&text).ok().and_then(|doc| doc.get("spec_kitty").and_then(|s| s.get("schema_version")).cloned());
-    match schema.as_ref().and_then(Value::as_u64) {
+        crate::yaml::load(&text).ok().and_then(|doc| doc["spec_kitty"]["schema_version"].as_i64()).and_then(|v| u64::try_from(v).ok());
+    match schema {
         Some(SCHEMA_VERSION) => Ok(()),
         Some(newer) if newer > SCHEMA_VERSION => Err(unsupported(format!(
             "This repo uses Spec Kitty project schema {newer}, newer than the schema {SCHEMA_VERSION} (Spec Kitty 3.2) kitty-origin writes. \

@@ -30,6 +30,7 @@ pub mod timestamps;
 pub mod tracker;
 pub mod translit;
 pub mod wire;
+pub mod yaml;
 
 #[cfg(all(target_arch = "wasm32", feature = "component"))]
 mod bindings;

@@ -99,12 +99,31 @@ fn transport_error(code: ErrorCode) -> TransportError {
         ErrorCode::ConnectionTimeout
         | ErrorCode::ConnectionReadTimeout
         | ErrorCode::HttpResponseTimeout
-        | ErrorCode::ConnectionWriteTimeout => TransportError::TimedOut(format!("{code:?}")),
+        | ErrorCode::ConnectionWriteTimeout => TransportError::TimedOut(describe(&code)),
         ErrorCode::HttpResponseBodySize(limit) => {
             TransportError::TooLarge(format!("more than {} bytes", limit.map_or(MAX_RESPONSE_BYTES as u64, |l| l)))
         }
-        other => TransportError::Unreachable(format!("{other:?}")),
+        other => TransportError::Unreachable(describe(&other)),
     }
+}
+
+/// What went wrong, in words (the host's own message where it sent one).
+fn describe(code: &ErrorCode) -> String {
+    let what = match code {
+        ErrorCode::InternalError(Some(message)) => return message.clone(),
+        ErrorCode::DnsTimeout | ErrorCode::DnsError(_) => "the name lookup failed",
+        ErrorCode::DestinationNotFound | ErrorCode::DestinationUnavailable => "the control plane's host cannot be reached",
+        ErrorCode::DestinationIpProhibited | ErrorCode::DestinationIpUnroutable => "the control plane's address cannot be reached",
+        ErrorCode::ConnectionRefused => "the connection was refused",
+        ErrorCode::ConnectionTerminated => "the connection was closed",
+        ErrorCode::ConnectionTimeout => "connecting timed out",
+        ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => "no answer in time",
+        ErrorCode::ConnectionWriteTimeout => "sending timed out",
+        ErrorCode::TlsProtocolError | ErrorCode::TlsCertificateError | ErrorCode::TlsAlertReceived(_) => "the TLS handshake failed",
+        ErrorCode::HttpProtocolError => "the answer is not valid HTTP",
+        _ => "the HTTP exchange failed",
+    };
+    what.to_string()
 }
 
 impl Transport for WasiTransport {

@@ -46,8 +46,19 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-/// Runs `command` under `/usr/bin/time`: its wall time and peak resident memory (KiB).
-fn timed(command: &mut Command) -> Result<(Duration, u64), Box<dyn std::error::Error>> {
+/// Runs `command` to completion, its output discarded: its wall time.
+fn timed(command: &mut Command) -> Result<Duration, Box<dyn std::error::Error>> {
+    let t = Instant::now();
+    let status = command.stdout(Stdio::null()).stderr(Stdio::null()).status()?;
+    let elapsed = t.elapsed();
+    if !status.success() {
+        return Err(format!("{command:?} failed: {status}").into());
+    }
+    Ok(elapsed)
+}
+
+/// Runs `command` under `/usr/bin/time`: its peak resident memory (KiB).
+fn peak_kib(command: &Command) -> Result<u64, Box<dyn std::error::Error>> {
     let report = tempfile::NamedTempFile::new()?;
     let mut wrapped = Command::new("/usr/bin/time");
     wrapped.args(["-f", "%M", "-o"]).arg(report.path()).arg(command.get_program()).args(command.get_args());
@@ -57,14 +68,8 @@ fn timed(command: &mut Command) -> Result<(Duration, u64), Box<dyn std::error::E
             None => wrapped.env_remove(key),
         };
     }
-    let t = Instant::now();
-    let status = wrapped.stdout(Stdio::null()).stderr(Stdio::null()).status()?;
-    let elapsed = t.elapsed();
-    if !status.success() {
-        return Err(format!("{command:?} failed: {status}").into());
-    }
-    let kib = std::fs::read_to_string(report.path())?.trim().lines().last().unwrap_or("0").parse()?;
-    Ok((elapsed, kib))
+    timed(&mut wrapped)?;
+    Ok(std::fs::read_to_string(report.path())?.trim().lines().last().unwrap_or("0").parse()?)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -181,13 +186,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         c
     };
     timed(&mut kitty_origin())?; // warm the page cache
-    let (mut ours, mut theirs, mut peak) = (Vec::new(), Vec::new(), 0);
-    for _ in 0..40 {
-        let (elapsed, kib) = timed(&mut kitty_origin())?;
-        ours.push(elapsed);
-        peak = peak.max(kib);
-        theirs.push(timed(&mut curl())?.0);
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for _ in 0..60 {
+        ours.push(timed(&mut kitty_origin())?);
+        theirs.push(timed(&mut curl())?);
     }
+    let peak = (0..5).map(|_| peak_kib(&kitty_origin())).collect::<Result<Vec<_>, _>>()?.into_iter().max().unwrap_or(0);
     let (ours, theirs) = (percentile(&mut ours, 0.5), percentile(&mut theirs, 0.5));
     row("whole-process search p50", ms(ours), 11.0, None, "ms");
     row("curl, the same request, p50", ms(theirs), f64::INFINITY, None, "ms");

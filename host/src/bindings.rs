@@ -9,13 +9,17 @@
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "spec-kitty:origin/origin-binding",
+    // Async throughout: a call runs on a current-thread tokio runtime of its
+    // own (see `runtime`), with no worker threads.
+    imports: { default: async },
+    exports: { default: async },
     with: {
         "spec-kitty:origin/types": crate::bindings::wit_types,
-        "wasi:io": wasmtime_wasi::p2::bindings::sync::io,
+        "wasi:io": wasmtime_wasi::p2::bindings::io,
         "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
         "wasi:random": wasmtime_wasi::p2::bindings::random,
         "wasi:cli": wasmtime_wasi::p2::bindings::cli,
-        "wasi:filesystem": wasmtime_wasi::p2::bindings::sync::filesystem,
+        "wasi:filesystem": wasmtime_wasi::p2::bindings::filesystem,
         "wasi:http": wasmtime_wasi_http::p2::bindings::http,
     },
 });

@@ -5,6 +5,12 @@
 //! bytes and the SHA-256 of wasmtime's own compatibility hash of the engine
 //! (its version and settings). A different build or a different wasmtime
 //! therefore never reads another's file.
+//!
+//! So that a warm start need not read and hash the component, the cache
+//! directory also keeps a stamp per component file: named by the file's
+//! identity (device, inode, size, modification and change times), holding
+//! its content hash. Any write to the file changes its change time, so a
+//! stamp never outlives the bytes it describes.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -45,43 +51,102 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The cache file name of `wasm` compiled by `engine`.
 pub fn cache_key(engine: &Engine, wasm: &[u8]) -> String {
+    key_of(engine, &content_hash(wasm))
+}
+
+/// The cache file name of the component whose content hash is `content`, compiled by `engine`.
+fn key_of(engine: &Engine, content: &str) -> String {
     let mut compat = Sha256Hasher(Sha256::new());
     engine.precompile_compatibility_hash().hash(&mut compat);
-    format!("{}-{}.cwasm", hex(&Sha256::digest(wasm)[..16]), hex(&compat.0.finalize()[..8]))
+    format!("{content}-{}.cwasm", hex(&compat.0.finalize()[..8]))
+}
+
+/// The content hash part of a cache file name.
+fn content_hash(wasm: &[u8]) -> String {
+    hex(&Sha256::digest(wasm)[..16])
+}
+
+/// The stamp file of the component at `path` in `cache_dir`: named by the
+/// file's identity, so it is found with one `stat` and no read of the component.
+fn stamp_file(cache_dir: &Path, path: &Path) -> Option<PathBuf> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        let identity =
+            format!("{:x}-{:x}-{:x}-{}.{}-{}.{}", m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec());
+        Some(cache_dir.join("stamps").join(identity))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (cache_dir, path);
+        None
+    }
+}
+
+/// The content hash a stamp holds, if it is one.
+fn read_stamp(stamp: &Path) -> Option<String> {
+    let text = spec_kitty_origin::files::read_bounded(stamp, 64).ok()??;
+    let hash = text.trim();
+    (hash.len() == 32 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hash.to_string())
 }
 
 /// Loads the component at `path`: from `cache_dir` when a compiled copy for
 /// this engine is there, else from the copy a build precompiled beside the
 /// component ([`precompile`]), else compiled now and stored in `cache_dir`.
+/// With a stamp of the file in `cache_dir`, a cached copy is found without
+/// reading the component.
 ///
 /// # Errors
 ///
 /// The component cannot be read or compiled. A cache that cannot be read or
 /// written only costs a compile.
 pub fn load_component(engine: &Engine, path: &Path, cache_dir: Option<&Path>) -> Result<(Component, CacheOutcome), Error> {
+    let stamp = cache_dir.and_then(|dir| stamp_file(dir, path));
+    if let Some(content) = stamp.as_deref().and_then(read_stamp)
+        && let Some(component) = deserialize_cached(engine, path, cache_dir, &key_of(engine, &content))
+    {
+        return Ok((component, CacheOutcome::Hit));
+    }
     let wasm = std::fs::read(path).map_err(|e| {
         Error::Component(format!(
             "cannot read the component {} ({e}). Build it with `make build`, or point KITTY_ORIGIN_COMPONENT at it.",
             path.display()
         ))
     })?;
-    let key = cache_key(engine, &wasm);
-    let cached = cache_dir.map(|dir| dir.join(&key));
-    let bundled = path.parent().map(|dir| dir.join(&key));
-    for file in cached.iter().chain(bundled.iter()).filter(|f| f.is_file()) {
+    let content = content_hash(&wasm);
+    let key = key_of(engine, &content);
+    let loaded = match deserialize_cached(engine, path, cache_dir, &key) {
+        Some(component) => (component, CacheOutcome::Hit),
+        None => {
+            let component = Component::new(engine, &wasm).map_err(Error::component("compile the component"))?;
+            if let (Some(dir), Ok(bytes)) = (cache_dir, component.serialize()) {
+                let _ = write_atomically(&dir.join(&key), &bytes);
+            }
+            (component, CacheOutcome::Compiled)
+        }
+    };
+    // A stamp made now describes the bytes read above only if the file did
+    // not change meanwhile: then its identity is still the stamp's name.
+    if let (Some(stamp), Some(dir)) = (stamp, cache_dir)
+        && stamp_file(dir, path).is_some_and(|now| now == stamp)
+    {
+        let _ = write_atomically(&stamp, content.as_bytes());
+    }
+    Ok(loaded)
+}
+
+/// The compiled component named `key`, from `cache_dir` or beside the component at `path`.
+fn deserialize_cached(engine: &Engine, path: &Path, cache_dir: Option<&Path>, key: &str) -> Option<Component> {
+    let cached = cache_dir.map(|dir| dir.join(key));
+    let bundled = path.parent().map(|dir| dir.join(key));
+    cached.iter().chain(bundled.iter()).filter(|f| f.is_file()).find_map(|file| {
         // SAFETY: the file was written by `Component::serialize` of this
         // engine configuration (into the host's private state directory, or
         // beside the component by the build that made it), and its name
         // carries the content and compatibility hashes it was made from.
-        if let Ok(component) = unsafe { Component::deserialize_file(engine, file) } {
-            return Ok((component, CacheOutcome::Hit));
-        }
-    }
-    let component = Component::new(engine, &wasm).map_err(Error::component("compile the component"))?;
-    if let Some(file) = cached {
-        let _ = store_compiled(&component, &file);
-    }
-    Ok((component, CacheOutcome::Compiled))
+        unsafe { Component::deserialize_file(engine, file) }.ok()
+    })
 }
 
 /// Compiles the component at `path` for `engine` and stores the compiled
@@ -96,7 +161,11 @@ pub fn precompile(engine: &Engine, path: &Path) -> Result<PathBuf, Error> {
     let component = Component::new(engine, &wasm).map_err(Error::component("compile the component"))?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let file = dir.join(cache_key(engine, &wasm));
-    store_compiled(&component, &file).map_err(|e| Error::Component(format!("cannot write {} ({e})", file.display())))?;
+    component
+        .serialize()
+        .map_err(std::io::Error::other)
+        .and_then(|bytes| write_atomically(&file, &bytes))
+        .map_err(|e| Error::Component(format!("cannot write {} ({e})", file.display())))?;
     // Earlier builds' compiled copies can never match again: remove them.
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -108,10 +177,9 @@ pub fn precompile(engine: &Engine, path: &Path) -> Result<PathBuf, Error> {
     Ok(file)
 }
 
-/// Writes the compiled form under a unique temporary name, then renames it
+/// Writes `bytes` to `file` under a unique temporary name, then renames it
 /// into place: a reader sees the whole file or none, even with two writers.
-fn store_compiled(component: &Component, file: &Path) -> std::io::Result<()> {
-    let bytes = component.serialize().map_err(std::io::Error::other)?;
+fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = file.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let temp: PathBuf = dir.join(format!(".{}-{}.tmp", std::process::id(), ulid::Ulid::new()));

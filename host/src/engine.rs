@@ -30,16 +30,24 @@ pub struct EpochTicker {
 
 impl EpochTicker {
     /// Starts ticking `engine` on a thread of its own.
-    pub fn start(engine: &Engine) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// The thread cannot be started: calls would have no deadline.
+    pub fn start(engine: &Engine) -> Result<Self, Error> {
         let stop = Arc::new(AtomicBool::new(false));
         let (engine, flag) = (engine.clone(), stop.clone());
-        std::thread::spawn(move || {
+        // It only sleeps and counts: a small stack is enough, and cheaper to map.
+        let spawned = std::thread::Builder::new().name("epoch-ticker".into()).stack_size(64 * 1024).spawn(move || {
             while !flag.load(Ordering::Relaxed) {
                 std::thread::sleep(EPOCH_TICK);
                 engine.increment_epoch();
             }
         });
-        Self { stop }
+        match spawned {
+            Ok(_) => Ok(Self { stop }),
+            Err(e) => Err(Error::Component(format!("cannot start the thread that bounds each call's time ({e}). Retry."))),
+        }
     }
 }
 

@@ -62,11 +62,19 @@ impl WasiHttpView for CallState {
 impl crate::bindings::wit_types::Host for CallState {}
 
 impl events::Host for CallState {
-    fn emit(&mut self, event: Event) -> Result<Delivery, EmitError> {
-        if let Some(git) = &self.git {
-            git.on_event(&event);
-        }
-        self.events.emit(&event)
+    async fn emit(&mut self, event: Event) -> Result<Delivery, EmitError> {
+        let (git, sink) = (self.git.clone(), self.events.clone());
+        // The sink and the git steps block (SQLite, a delivery, commits): on
+        // a thread of the call's blocking pool, where the call's runtime still
+        // drives the sink's own requests.
+        tokio::task::spawn_blocking(move || {
+            if let Some(git) = &git {
+                git.on_event(&event);
+            }
+            sink.emit(&event)
+        })
+        .await
+        .unwrap_or_else(|_| Err(EmitError::StorageFailed("the event sink failed unexpectedly; the event was not kept".into())))
     }
 }
 
@@ -83,6 +91,9 @@ pub fn new_store(
     extras: CallExtras,
 ) -> Result<Store<CallState>, Error> {
     let mut wasi = WasiCtx::builder();
+    // File operations run on the call's own thread, not a blocking pool (set
+    // before the preopens: each directory takes the setting when opened).
+    wasi.allow_blocking_current_thread(true);
     wasi.preopened_dir(repo_root, guest_path(repo_root)?, FsPerms::ReadWrite).map_err(Error::component("preopen the repo root"))?;
     wasi.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
     for (key, value) in capabilities.guest_env() {

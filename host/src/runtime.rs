@@ -51,8 +51,8 @@ impl Runtime {
         let engine = new_engine()?;
         let (compiled, cache) = load_component(&engine, component, cache_dir)?;
         let mut linker = Linker::<CallState>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(Error::component("link WASI"))?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker).map_err(Error::component("link wasi:http"))?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(Error::component("link WASI"))?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(Error::component("link wasi:http"))?;
         events::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s).map_err(Error::component("link the events import"))?;
         let pre = linker.instantiate_pre(&compiled).map_err(Error::component("link the component"))?;
         let pre = OriginBindingPre::new(pre).map_err(Error::component("bind the component's world"))?;
@@ -61,7 +61,7 @@ impl Runtime {
             credentials: capabilities.saas.credentials.clone(),
             limits: capabilities.egress_limits,
         });
-        Ok(Self { pre, capabilities, policy, cache, _ticker: EpochTicker::start(&engine) })
+        Ok(Self { pre, capabilities, policy, cache, _ticker: EpochTicker::start(&engine)? })
     }
 
     /// Compiles the component at `component` for this host's engine and
@@ -102,8 +102,8 @@ impl Runtime {
     ) -> Result<SearchOriginResult, Error> {
         let root = granted_repo(repo_root)?;
         let repo = guest_path(&root)?;
-        self.call(&root, CallExtras::default(), |service, store| {
-            service.call_search_origin_candidates(store, repo, query_text, query_key, limit)
+        self.call(&root, CallExtras::default(), async |service, store| {
+            service.call_search_origin_candidates(store, repo, query_text, query_key, limit).await
         })
     }
 
@@ -126,8 +126,8 @@ impl Runtime {
     ) -> Result<Outcome<BindResult>, Error> {
         let (root, dir) = repo_root_for_mission(feature_dir)?;
         let mission = guest_path(&dir)?;
-        let bound = self.call(&root, CallExtras { writes: true, ..CallExtras::default() }, |service, store| {
-            service.call_bind_mission_origin(store, mission, candidate, provider, resource_type, resource_id)
+        let bound = self.call(&root, CallExtras { writes: true, ..CallExtras::default() }, async |service, store| {
+            service.call_bind_mission_origin(store, mission, candidate, provider, resource_type, resource_id).await
         })?;
         let git = if self.capabilities.git { mission_git::commit_bound_meta(&root, &dir) } else { GitSteps::default() };
         Ok(Outcome { result: bound, git })
@@ -163,8 +163,8 @@ impl Runtime {
         let git = self.git_steps(&root, start_branch)?;
         let extras =
             CallExtras { template_dirs: self.capabilities.spec_templates.dirs(mission_key), git: git.clone(), call_id: None, writes: true };
-        let started = self.call(&root, extras, |service, store| {
-            service.call_start_mission_from_ticket(store, repo, candidate, provider, resource_type, resource_id, mission_key)
+        let started = self.call(&root, extras, async |service, store| {
+            service.call_start_mission_from_ticket(store, repo, candidate, provider, resource_type, resource_id, mission_key).await
         });
         let git = git.map(|steps| steps.finish(started.as_ref().ok().map(|m| m.feature_slug.as_str()))).unwrap_or_default();
         started.map(|mission| Outcome { result: mission, git })
@@ -224,12 +224,16 @@ impl Runtime {
     }
 
     /// One call: refused without a session, else a fresh store granting
-    /// `repo_root`, a fresh instance, and `invoke` on its `service` export.
+    /// `repo_root`, a fresh instance, and `invoke` on its `service` export,
+    /// run to completion on a current-thread tokio runtime of the call's own
+    /// (no worker threads; blocking work goes to its blocking pool).
+    ///
+    /// Blocks: from async code, call it on a blocking thread (`spawn_blocking`).
     fn call<T>(
         &self,
         repo_root: &Path,
         extras: CallExtras,
-        invoke: impl FnOnce(&Guest, &mut Store<CallState>) -> wasmtime::Result<Result<T, OriginError>>,
+        invoke: impl AsyncFnOnce(&Guest, &mut Store<CallState>) -> wasmtime::Result<Result<T, OriginError>>,
     ) -> Result<T, Error> {
         self.require_login()?;
         require_state_outside(&crate::state_dir(), repo_root)?;
@@ -238,9 +242,19 @@ impl Runtime {
         // read-only checkout).
         let lock = if extras.writes { Some(CallLock::acquire(repo_root)?) } else { None };
         let extras = CallExtras { call_id: lock.as_ref().map(|l| l.id().to_string()), ..extras };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(|e| Error::Component(format!("cannot start the call's event loop ({e}). Retry.")))?;
+        // The store (and the connections it holds) lives and is dropped inside the runtime.
+        let _context = runtime.enter();
         let mut store = new_store(self.pre.engine(), repo_root, &self.capabilities, &self.policy, extras)?;
-        let instance = self.pre.instantiate(&mut store).map_err(Error::component("instantiate the component"))?;
-        into_host_result(invoke(instance.spec_kitty_origin_service(), &mut store))
+        let result = runtime.block_on(async {
+            let instance = self.pre.instantiate_async(&mut store).await.map_err(Error::component("instantiate the component"))?;
+            Ok::<_, Error>(invoke(instance.spec_kitty_origin_service(), &mut store).await)
+        });
+        into_host_result(result?)
     }
 }
 

@@ -7,6 +7,7 @@ mod events;
 
 use events::event;
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use common::{LINEAR, wasm_path};
@@ -189,12 +190,41 @@ fn the_compiled_component_is_cached_across_runtimes() {
     // A corrupt cache file is recompiled, not trusted. (Replaced, not
     // rewritten in place: the runtimes above map it.)
     drop((first, second));
-    for entry in std::fs::read_dir(cache.path()).unwrap() {
-        let path = entry.unwrap().path();
+    for path in cwasm_files(cache.path()) {
         std::fs::remove_file(&path).unwrap();
         std::fs::write(&path, b"garbage").unwrap();
     }
     assert_eq!(Runtime::new(&wasm_path(), Some(cache.path()), capabilities()).unwrap().cache_outcome(), CacheOutcome::Compiled);
+
+    // The warm start finds its compiled copy through a stamp named by the
+    // file's identity. New bytes (a custom section appended) are a new
+    // identity: compiled anew, never served the old code.
+    let stamps: Vec<_> = std::fs::read_dir(cache.path().join("stamps")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(stamps.len(), 1, "{stamps:?}");
+    let old_key = cwasm_files(cache.path())[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(old_key.starts_with(std::fs::read_to_string(&stamps[0]).unwrap().trim()), "{old_key}");
+    let mut changed = std::fs::read(&component).unwrap();
+    changed.extend_from_slice(&[0, 6, 5, b'n', b'o', b't', b'e', b'!']);
+    std::fs::write(&component, &changed).unwrap();
+    assert_eq!(Runtime::new(&wasm_path(), Some(cache.path()), capabilities()).unwrap().cache_outcome(), CacheOutcome::Compiled);
+    assert_eq!(cwasm_files(cache.path()).len(), 2);
+    assert_eq!(Runtime::new(&wasm_path(), Some(cache.path()), capabilities()).unwrap().cache_outcome(), CacheOutcome::Hit);
+
+    // A stamp that lies (names another component's hash) costs a read, not a wrong load.
+    for stamp in std::fs::read_dir(cache.path().join("stamps")).unwrap() {
+        std::fs::write(stamp.unwrap().path(), "0123456789abcdef0123456789abcdef\n").unwrap();
+    }
+    let runtime = Runtime::new(&wasm_path(), Some(cache.path()), capabilities()).unwrap();
+    assert_eq!(runtime.cache_outcome(), CacheOutcome::Hit);
+    assert_eq!(cwasm_files(cache.path()).len(), 2);
+}
+
+/// The compiled components in the cache directory `dir`.
+fn cwasm_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<_> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "cwasm")).collect();
+    files.sort();
+    files
 }
 
 /// Records whether anything reached it.
