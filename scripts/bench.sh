@@ -5,4 +5,4 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 cargo run --quiet --release -p kitty-origin-host --example bench -- \
-    "$TARGET/wasm32-wasip2/guest/spec_kitty_origin.wasm" "$TARGET/release/kitty-origin"
+    "$TARGET/wasm32-wasip2/guest/spec_kitty_origin.wasm" "$TARGET/release/kitty-origin" "$TARGET/release/kitty-origin-dev-saas"

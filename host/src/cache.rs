@@ -1,5 +1,10 @@
 //! The compiled component, cached on disk so later starts deserialize it
-//! (about 2 ms) instead of compiling it (hundreds of ms).
+//! (under a millisecond) instead of compiling it.
+//!
+//! Two tiers ([`Tier`]): a build precompiles the component beside it with
+//! the optimizing engine ([`precompile`]); a component found without such a
+//! copy is compiled by the quick engine (about half the time) and cached
+//! under that engine's key.
 //!
 //! A cache file is named by two stable hashes: the SHA-256 of the component's
 //! bytes and the SHA-256 of wasmtime's own compatibility hash of the engine
@@ -19,6 +24,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+use crate::engine::{Tier, new_engine};
 use crate::error::Error;
 
 /// Whether the compiled component came from the on-disk cache.
@@ -91,22 +97,73 @@ fn read_stamp(stamp: &Path) -> Option<String> {
     (hash.len() == 32 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hash.to_string())
 }
 
-/// Loads the component at `path`: from `cache_dir` when a compiled copy for
-/// this engine is there, else from the copy a build precompiled beside the
-/// component ([`precompile`]), else compiled now and stored in `cache_dir`.
-/// With a stamp of the file in `cache_dir`, a cached copy is found without
-/// reading the component.
+/// A loaded component and the engine that compiled it.
+pub struct Loaded {
+    /// The engine: calls run on it.
+    pub engine: Engine,
+    /// The compiled component.
+    pub component: Component,
+    /// From the cache, or compiled now.
+    pub outcome: CacheOutcome,
+    /// Which engine compiled it.
+    pub tier: Tier,
+}
+
+/// The optimizing engine, and the quick one once it is needed.
+struct Engines {
+    optimizing: Engine,
+    quick: Option<Engine>,
+}
+
+impl Engines {
+    fn quick(&mut self) -> Result<Engine, Error> {
+        if let Some(engine) = &self.quick {
+            return Ok(engine.clone());
+        }
+        let engine = new_engine(Tier::Quick)?;
+        self.quick = Some(engine.clone());
+        Ok(engine)
+    }
+
+    /// A compiled copy of the component with content hash `content`: the
+    /// optimizing engine's (in `cache_dir` or beside the component at
+    /// `path`), else the quick engine's (in `cache_dir`).
+    fn find(&mut self, path: &Path, cache_dir: Option<&Path>, content: &str) -> Result<Option<Loaded>, Error> {
+        let optimizing = self.optimizing.clone();
+        if let Some(component) = deserialize_cached(&optimizing, path, cache_dir, &key_of(&optimizing, content)) {
+            return Ok(Some(Loaded { engine: optimizing, component, outcome: CacheOutcome::Hit, tier: Tier::Optimizing }));
+        }
+        let Some(dir) = cache_dir else { return Ok(None) };
+        let quick = self.quick()?;
+        let file = dir.join(key_of(&quick, content));
+        // SAFETY: as in `deserialize_cached`: written by `Component::serialize`
+        // of the quick engine's configuration, into the host's state directory.
+        Ok(file.is_file().then(|| unsafe { Component::deserialize_file(&quick, &file) }.ok()).flatten().map(|component| Loaded {
+            engine: quick,
+            component,
+            outcome: CacheOutcome::Hit,
+            tier: Tier::Quick,
+        }))
+    }
+}
+
+/// Loads the component at `path`: the optimizing engine's compiled copy
+/// from `cache_dir` or from beside the component ([`precompile`]), else the
+/// quick engine's from `cache_dir`, else compiled now by the quick engine
+/// and stored in `cache_dir`. With a stamp of the file in `cache_dir`, a
+/// cached copy is found without reading the component.
 ///
 /// # Errors
 ///
 /// The component cannot be read or compiled. A cache that cannot be read or
 /// written only costs a compile.
-pub fn load_component(engine: &Engine, path: &Path, cache_dir: Option<&Path>) -> Result<(Component, CacheOutcome), Error> {
+pub fn load_component(path: &Path, cache_dir: Option<&Path>) -> Result<Loaded, Error> {
+    let mut engines = Engines { optimizing: new_engine(Tier::Optimizing)?, quick: None };
     let stamp = cache_dir.and_then(|dir| stamp_file(dir, path));
     if let Some(content) = stamp.as_deref().and_then(read_stamp)
-        && let Some(component) = deserialize_cached(engine, path, cache_dir, &key_of(engine, &content))
+        && let Some(loaded) = engines.find(path, cache_dir, &content)?
     {
-        return Ok((component, CacheOutcome::Hit));
+        return Ok(loaded);
     }
     let wasm = std::fs::read(path).map_err(|e| {
         Error::Component(format!(
@@ -115,15 +172,15 @@ pub fn load_component(engine: &Engine, path: &Path, cache_dir: Option<&Path>) ->
         ))
     })?;
     let content = content_hash(&wasm);
-    let key = key_of(engine, &content);
-    let loaded = match deserialize_cached(engine, path, cache_dir, &key) {
-        Some(component) => (component, CacheOutcome::Hit),
+    let loaded = match engines.find(path, cache_dir, &content)? {
+        Some(loaded) => loaded,
         None => {
-            let component = Component::new(engine, &wasm).map_err(Error::component("compile the component"))?;
+            let engine = engines.quick()?;
+            let component = Component::new(&engine, &wasm).map_err(Error::component("compile the component"))?;
             if let (Some(dir), Ok(bytes)) = (cache_dir, component.serialize()) {
-                let _ = write_atomically(&dir.join(&key), &bytes);
+                let _ = write_atomically(&dir.join(key_of(&engine, &content)), &bytes);
             }
-            (component, CacheOutcome::Compiled)
+            Loaded { engine, component, outcome: CacheOutcome::Compiled, tier: Tier::Quick }
         }
     };
     // A stamp made now describes the bytes read above only if the file did
@@ -149,14 +206,16 @@ fn deserialize_cached(engine: &Engine, path: &Path, cache_dir: Option<&Path>, ke
     })
 }
 
-/// Compiles the component at `path` for `engine` and stores the compiled
-/// form beside it, where [`load_component`] finds it: a build runs this so
-/// that a user's first command does not compile. Returns the file written.
+/// Compiles the component at `path` with the optimizing engine and stores
+/// the compiled form beside it, where [`load_component`] finds it: a build
+/// runs this so that a user's first command does not compile. Returns the
+/// file written.
 ///
 /// # Errors
 ///
 /// The component cannot be read or compiled, or the file cannot be written.
-pub fn precompile(engine: &Engine, path: &Path) -> Result<PathBuf, Error> {
+pub fn precompile(path: &Path) -> Result<PathBuf, Error> {
+    let engine = &new_engine(Tier::Optimizing)?;
     let wasm = std::fs::read(path).map_err(|e| Error::Component(format!("cannot read the component {} ({e})", path.display())))?;
     let component = Component::new(engine, &wasm).map_err(Error::component("compile the component"))?;
     let dir = path.parent().unwrap_or(Path::new("."));

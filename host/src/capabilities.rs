@@ -68,7 +68,8 @@ pub struct CallLimits {
     /// Most linear memory the guest may grow to: 64 MiB holds the largest
     /// answer the egress allows (8 MiB) several times over while parsing.
     pub memory_bytes: usize,
-    /// Longest a call may run (an epoch deadline; the guest traps past it):
+    /// Longest a call may run, wall clock, whether the guest computes or
+    /// waits on the host; past it the call is stopped where it stands:
     /// 120 s covers a bind's 30 s bound plus a start's local work with room.
     pub deadline: Duration,
 }

@@ -16,7 +16,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 use crate::bindings::events;
 use crate::capabilities::Capabilities;
 use crate::egress::{EgressHooks, EgressPolicy};
-use crate::engine::deadline_ticks;
+use crate::engine::pace_guest;
 use crate::error::Error;
 use crate::events::EventSink;
 use crate::mission_git::StartSteps;
@@ -127,6 +127,7 @@ pub fn new_store(
     };
     let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.limits);
-    store.set_epoch_deadline(deadline_ticks(limits.deadline));
+    // Fuel only paces the yields; the deadline is the call's timeout (see `runtime`).
+    pace_guest(&mut store).map_err(Error::component("fuel the store"))?;
     Ok(store)
 }

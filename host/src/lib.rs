@@ -39,6 +39,7 @@ pub mod error;
 pub mod events;
 pub mod git;
 mod instance;
+mod linking;
 pub mod mission_git;
 pub mod origin;
 pub mod outbox;
@@ -61,7 +62,7 @@ pub use capabilities::{CallLimits, Capabilities, SpecTemplates};
 pub use credentials::{Credentials, SaasAccess};
 pub use error::Error;
 pub use origin::SaasOrigin;
-pub use runtime::{Outcome, Runtime};
+pub use runtime::{Outcome, Runtime, Tier};
 
 /// Names the state directory (outbox, compiled-component cache, credentials).
 pub const HOME_VAR: &str = "KITTY_ORIGIN_HOME";

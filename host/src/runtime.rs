@@ -6,16 +6,16 @@ use std::sync::Arc;
 
 use spec_kitty_origin::model::{BindResult, MissionFromTicketResult, OriginCandidate, OriginError, SearchOriginResult};
 use wasmtime::Store;
-use wasmtime::component::{HasSelf, Linker};
 
+use crate::bindings::OriginBindingPre;
 use crate::bindings::exports::spec_kitty::origin::service::Guest;
-use crate::bindings::{OriginBindingPre, events};
-use crate::cache::{CacheOutcome, load_component};
+use crate::cache::{CacheOutcome, Loaded, load_component};
 use crate::capabilities::Capabilities;
 use crate::egress::EgressPolicy;
-use crate::engine::{EpochTicker, new_engine};
+pub use crate::engine::Tier;
 use crate::error::Error;
 use crate::instance::{CallExtras, CallState, new_store};
+use crate::linking::world_linker;
 use crate::mission_git::{self, GitSteps, StartSteps};
 use crate::recovery::{self, CallLock, RecoveryReport};
 use crate::repo_root::{granted_repo, guest_path, repo_root_for_mission, require_state_outside};
@@ -35,7 +35,7 @@ pub struct Runtime {
     capabilities: Capabilities,
     policy: Arc<EgressPolicy>,
     cache: CacheOutcome,
-    _ticker: EpochTicker,
+    tier: Tier,
 }
 
 impl Runtime {
@@ -48,12 +48,8 @@ impl Runtime {
     /// [`Error::Component`] when the file cannot be read, compiled or linked
     /// (for example a component built against another WIT world).
     pub fn new(component: &Path, cache_dir: Option<&Path>, capabilities: Capabilities) -> Result<Self, Error> {
-        let engine = new_engine()?;
-        let (compiled, cache) = load_component(&engine, component, cache_dir)?;
-        let mut linker = Linker::<CallState>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(Error::component("link WASI"))?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(Error::component("link wasi:http"))?;
-        events::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s).map_err(Error::component("link the events import"))?;
+        let Loaded { engine, component: compiled, outcome: cache, tier } = load_component(component, cache_dir)?;
+        let linker = world_linker(&engine)?;
         let pre = linker.instantiate_pre(&compiled).map_err(Error::component("link the component"))?;
         let pre = OriginBindingPre::new(pre).map_err(Error::component("bind the component's world"))?;
         let policy = Arc::new(EgressPolicy {
@@ -61,7 +57,7 @@ impl Runtime {
             credentials: capabilities.saas.credentials.clone(),
             limits: capabilities.egress_limits,
         });
-        Ok(Self { pre, capabilities, policy, cache, _ticker: EpochTicker::start(&engine)? })
+        Ok(Self { pre, capabilities, policy, cache, tier })
     }
 
     /// Compiles the component at `component` for this host's engine and
@@ -72,12 +68,18 @@ impl Runtime {
     ///
     /// [`Error::Component`] when it cannot be read, compiled or written.
     pub fn precompile(component: &Path) -> Result<PathBuf, Error> {
-        crate::cache::precompile(&new_engine()?, component)
+        crate::cache::precompile(component)
     }
 
     /// Whether the compiled component came from the cache.
     pub fn cache_outcome(&self) -> CacheOutcome {
         self.cache
+    }
+
+    /// Which engine compiled the component: the build's optimizing one, or
+    /// the quick one when no build had precompiled it.
+    pub fn tier(&self) -> Tier {
+        self.tier
     }
 
     /// The environment the guest sees (see [`Capabilities::guest_env`]).
@@ -250,9 +252,21 @@ impl Runtime {
         // The store (and the connections it holds) lives and is dropped inside the runtime.
         let _context = runtime.enter();
         let mut store = new_store(self.pre.engine(), repo_root, &self.capabilities, &self.policy, extras)?;
+        let deadline = self.capabilities.call_limits.deadline;
         let result = runtime.block_on(async {
-            let instance = self.pre.instantiate_async(&mut store).await.map_err(Error::component("instantiate the component"))?;
-            Ok::<_, Error>(invoke(instance.spec_kitty_origin_service(), &mut store).await)
+            let call = async {
+                let instance = self.pre.instantiate_async(&mut store).await.map_err(Error::component("instantiate the component"))?;
+                Ok::<_, Error>(invoke(instance.spec_kitty_origin_service(), &mut store).await)
+            };
+            // The guest yields every YIELD_INTERVAL_FUEL, and waits on the
+            // host in futures: the timeout fires in either, and dropping the
+            // call stops it there.
+            tokio::time::timeout(deadline, call).await.unwrap_or_else(|_| {
+                Err(Error::Component(format!(
+                    "the component failed (it ran past its deadline of {} s); nothing further was done. Retry, and report it if it persists.",
+                    deadline.as_secs_f64()
+                )))
+            })
         });
         into_host_result(result?)
     }

@@ -16,7 +16,7 @@ use kitty_origin_host::egress::{EgressHooks, EgressLimits, EgressPolicy, Network
 use kitty_origin_host::events::{Delivery, EventSink};
 use kitty_origin_host::outbox::Outbox;
 use kitty_origin_host::types::{MatchType, OriginCandidate};
-use kitty_origin_host::{CacheOutcome, Capabilities, Credentials, Runtime, SaasAccess, SaasOrigin};
+use kitty_origin_host::{CacheOutcome, Capabilities, Credentials, Runtime, SaasAccess, SaasOrigin, Tier};
 use wasmtime_wasi_http::WasiHttpHooks;
 
 fn access(url: &str) -> SaasAccess {
@@ -183,10 +183,11 @@ fn the_compiled_component_is_cached_across_runtimes() {
         git: false,
         spec_templates: kitty_origin_host::SpecTemplates::None,
     };
+    // No build precompiled it: the quick engine compiles it, once.
     let first = Runtime::new(&wasm_path(), Some(cache.path()), capabilities()).unwrap();
-    assert_eq!(first.cache_outcome(), CacheOutcome::Compiled);
+    assert_eq!((first.cache_outcome(), first.tier()), (CacheOutcome::Compiled, Tier::Quick));
     let second = Runtime::new(&wasm_path(), Some(cache.path()), capabilities()).unwrap();
-    assert_eq!(second.cache_outcome(), CacheOutcome::Hit);
+    assert_eq!((second.cache_outcome(), second.tier()), (CacheOutcome::Hit, Tier::Quick));
     // A corrupt cache file is recompiled, not trusted. (Replaced, not
     // rewritten in place: the runtimes above map it.)
     drop((first, second));
@@ -217,6 +218,14 @@ fn the_compiled_component_is_cached_across_runtimes() {
     let runtime = Runtime::new(&wasm_path(), Some(cache.path()), capabilities()).unwrap();
     assert_eq!(runtime.cache_outcome(), CacheOutcome::Hit);
     assert_eq!(cwasm_files(cache.path()).len(), 2);
+
+    // A build's precompiled copy (the optimizing engine's) wins over the quick one.
+    let precompiled = Runtime::precompile(&component).unwrap();
+    assert_eq!(precompiled.parent(), component.parent());
+    let runtime = Runtime::new(&wasm_path(), Some(cache.path()), capabilities()).unwrap();
+    assert_eq!((runtime.cache_outcome(), runtime.tier()), (CacheOutcome::Hit, Tier::Optimizing));
+    let found = runtime.search_origin_candidates(bare.path(), None, Some("WEB-1"), 5).unwrap_err();
+    assert!(matches!(found, kitty_origin_host::Error::Origin(_)), "{found:?}");
 }
 
 /// The compiled components in the cache directory `dir`.
