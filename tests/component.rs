@@ -361,3 +361,42 @@ fn a_call_past_its_deadline_is_stopped() {
     let err = h.runtime.search_origin_candidates(h.root(), Some("x"), None, 10).unwrap_err();
     assert!(matches!(&err, Error::Component(m) if m.contains("the component failed")), "{err:?}");
 }
+
+/// Keeps events like [`MemorySink`], each after `delay`.
+struct SlowSink {
+    delay: std::time::Duration,
+    kept: MemorySink,
+}
+
+impl kitty_origin_host::events::EventSink for SlowSink {
+    fn emit(
+        &self,
+        event: &kitty_origin_host::events::Event,
+    ) -> Result<kitty_origin_host::events::Delivery, kitty_origin_host::events::EmitError> {
+        std::thread::sleep(self.delay);
+        self.kept.emit(event)
+    }
+}
+
+#[test]
+fn a_call_stopped_by_its_deadline_mid_emit_keeps_the_event_whole() {
+    let saas = StubSaas::new(happy);
+    let slow = Arc::new(SlowSink { delay: std::time::Duration::from_millis(900), kept: MemorySink::default() });
+    let mut caps = capabilities(&saas, &Arc::new(MemorySink::default()), true);
+    caps.events = slow.clone();
+    caps.call_limits = kitty_origin_host::CallLimits { deadline: std::time::Duration::from_millis(300), ..Default::default() };
+    let h = Harness { runtime: runtime(caps), saas, sink: Arc::new(MemorySink::default()), repo: tempfile::tempdir().unwrap() };
+    h.write(".kittify/config.yaml", LINEAR_CONFIG);
+    let err = h
+        .runtime
+        .start_mission_from_ticket(h.root(), &web_123(), "linear", "linear_team", "team-uuid", "software-dev", None)
+        .map(|o| o.result)
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Component(m) if m.contains("the component failed") && m.contains("the event it was emitting was kept")),
+        "{err:?}"
+    );
+    // The emit under way finished before the call returned; none began after.
+    let kept = slow.kept.events();
+    assert_eq!(kept.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>(), ["MissionCreated"], "{kept:?}");
+}

@@ -1,8 +1,9 @@
-//! `make bench`: speed, memory and size against targets set about 1.5× above
-//! what this 2-core machine measures (so a 2× regression fails), and the
-//! goals of docs/PERFORMANCE.md beside their measurements. Everything runs on
-//! loopback against the in-process dev control plane; the whole-process
-//! figures are taken side by side with `curl` doing the same request.
+//! `make bench`: speed, memory and size against targets set about 1.5–2×
+//! above what this 2-core machine measures (so a 2× regression fails), and
+//! the goals of docs/PERFORMANCE.md beside their measurements. Everything
+//! runs on loopback: the in-process figures against the dev control plane in
+//! this process, the whole-process figures against its own process
+//! (`kitty-origin-dev-saas`), side by side with `curl` doing the same request.
 //! Usage: bench <component.wasm> <kitty-origin binary> <kitty-origin-dev-saas binary>
 
 use std::io::{BufRead, BufReader};

@@ -12,10 +12,7 @@
 //! therefore never reads another's file.
 //!
 //! So that a warm start need not read and hash the component, the cache
-//! directory also keeps a stamp per component file: named by the file's
-//! identity (device, inode, size, modification and change times), holding
-//! its content hash. Any write to the file changes its change time, so a
-//! stamp never outlives the bytes it describes.
+//! directory also keeps a stamp per component file ([`crate::stamps`]).
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -26,6 +23,7 @@ use wasmtime::component::Component;
 
 use crate::engine::{Tier, new_engine};
 use crate::error::Error;
+use crate::stamps::Stamp;
 
 /// Whether the compiled component came from the on-disk cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,31 +68,6 @@ fn key_of(engine: &Engine, content: &str) -> String {
 /// The content hash part of a cache file name.
 fn content_hash(wasm: &[u8]) -> String {
     hex(&Sha256::digest(wasm)[..16])
-}
-
-/// The stamp file of the component at `path` in `cache_dir`: named by the
-/// file's identity, so it is found with one `stat` and no read of the component.
-fn stamp_file(cache_dir: &Path, path: &Path) -> Option<PathBuf> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let m = std::fs::metadata(path).ok()?;
-        let identity =
-            format!("{:x}-{:x}-{:x}-{}.{}-{}.{}", m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec());
-        Some(cache_dir.join("stamps").join(identity))
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (cache_dir, path);
-        None
-    }
-}
-
-/// The content hash a stamp holds, if it is one.
-fn read_stamp(stamp: &Path) -> Option<String> {
-    let text = spec_kitty_origin::files::read_bounded(stamp, 64).ok()??;
-    let hash = text.trim();
-    (hash.len() == 32 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hash.to_string())
 }
 
 /// A loaded component and the engine that compiled it.
@@ -159,8 +132,8 @@ impl Engines {
 /// written only costs a compile.
 pub fn load_component(path: &Path, cache_dir: Option<&Path>) -> Result<Loaded, Error> {
     let mut engines = Engines { optimizing: new_engine(Tier::Optimizing)?, quick: None };
-    let stamp = cache_dir.and_then(|dir| stamp_file(dir, path));
-    if let Some(content) = stamp.as_deref().and_then(read_stamp)
+    let stamp = cache_dir.and_then(|dir| Stamp::of(dir, path));
+    if let Some(content) = stamp.as_ref().and_then(Stamp::content)
         && let Some(loaded) = engines.find(path, cache_dir, &content)?
     {
         return Ok(loaded);
@@ -177,8 +150,10 @@ pub fn load_component(path: &Path, cache_dir: Option<&Path>) -> Result<Loaded, E
         None => {
             let engine = engines.quick()?;
             let component = Component::new(&engine, &wasm).map_err(Error::component("compile the component"))?;
-            if let (Some(dir), Ok(bytes)) = (cache_dir, component.serialize()) {
-                let _ = write_atomically(&dir.join(key_of(&engine, &content)), &bytes);
+            if let (Some(dir), Ok(bytes)) = (cache_dir, component.serialize())
+                && write_atomically(&dir.join(key_of(&engine, &content)), &bytes).is_ok()
+            {
+                forget_old(dir, |file| file.extension().is_some_and(|e| e == "cwasm"));
             }
             Loaded { engine, component, outcome: CacheOutcome::Compiled, tier: Tier::Quick }
         }
@@ -186,9 +161,9 @@ pub fn load_component(path: &Path, cache_dir: Option<&Path>) -> Result<Loaded, E
     // A stamp made now describes the bytes read above only if the file did
     // not change meanwhile: then its identity is still the stamp's name.
     if let (Some(stamp), Some(dir)) = (stamp, cache_dir)
-        && stamp_file(dir, path).is_some_and(|now| now == stamp)
+        && Stamp::of(dir, path).is_some_and(|now| now == stamp)
     {
-        let _ = write_atomically(&stamp, content.as_bytes());
+        stamp.record(&content);
     }
     Ok(loaded)
 }
@@ -236,9 +211,24 @@ pub fn precompile(path: &Path) -> Result<PathBuf, Error> {
     Ok(file)
 }
 
+/// Files of the cache (compiled copies, stamps) not written for this long
+/// are removed when another is stored (one still in use is then made again, once).
+const FORGOTTEN_AFTER: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+/// Removes the files in `dir` that `matches` accepts and that were not written for [`FORGOTTEN_AFTER`].
+pub(crate) fn forget_old(dir: &Path, matches: impl Fn(&Path) -> bool) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let age = entry.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+        if matches(&path) && age.is_some_and(|age| age > FORGOTTEN_AFTER) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 /// Writes `bytes` to `file` under a unique temporary name, then renames it
 /// into place: a reader sees the whole file or none, even with two writers.
-fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = file.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let temp: PathBuf = dir.join(format!(".{}-{}.tmp", std::process::id(), ulid::Ulid::new()));

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use spec_kitty_origin::journal::CALL_ID_VAR;
 use spec_kitty_origin::model::{Delivery, EmitError, Event};
 use spec_kitty_origin::templates::TEMPLATE_DIRS_VAR;
+use tokio::task::JoinHandle;
 use wasmtime::component::ResourceTable;
 use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
@@ -45,6 +46,25 @@ pub struct CallState {
     events: Arc<dyn EventSink>,
     git: Option<Arc<StartSteps>>,
     limits: StoreLimits,
+    /// The emit under way, if any: a call stopped by its deadline still
+    /// lets it finish (see [`CallState::finish_emit`]), so an event is never
+    /// half kept.
+    emitting: Option<JoinHandle<Result<Delivery, EmitError>>>,
+}
+
+impl CallState {
+    /// The emit a stopped call left under way, finished: it is bounded by
+    /// the sink's own bounds (a durable insert, one bounded delivery, git
+    /// calls of at most 30 s). Whether one was under way.
+    pub async fn finish_emit(&mut self) -> bool {
+        match self.emitting.take() {
+            Some(task) => {
+                let _ = task.await;
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 impl WasiView for CallState {
@@ -65,16 +85,19 @@ impl events::Host for CallState {
     async fn emit(&mut self, event: Event) -> Result<Delivery, EmitError> {
         let (git, sink) = (self.git.clone(), self.events.clone());
         // The sink and the git steps block (SQLite, a delivery, commits): on
-        // a thread of the call's blocking pool, where the call's runtime still
-        // drives the sink's own requests.
-        tokio::task::spawn_blocking(move || {
+        // a thread of the call's blocking pool, so the call's event loop
+        // (and its deadline) keeps running.
+        let task = self.emitting.insert(tokio::task::spawn_blocking(move || {
             if let Some(git) = &git {
                 git.on_event(&event);
             }
             sink.emit(&event)
+        }));
+        let delivery = task.await;
+        self.emitting = None;
+        delivery.unwrap_or_else(|_| {
+            Err(EmitError::StorageFailed("the event sink failed unexpectedly; the event may not have been kept".into()))
         })
-        .await
-        .unwrap_or_else(|_| Err(EmitError::StorageFailed("the event sink failed unexpectedly; the event was not kept".into())))
     }
 }
 
@@ -124,6 +147,7 @@ pub fn new_store(
         git: extras.git,
         // 16 instances: the component's own core instances (it has a handful).
         limits: StoreLimitsBuilder::new().memory_size(limits.memory_bytes).instances(16).build(),
+        emitting: None,
     };
     let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.limits);

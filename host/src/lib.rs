@@ -2,7 +2,8 @@
 //!
 //! It embeds the component with the least authority (the repo root, the
 //! control plane's origin), holds the developer's credentials itself, and
-//! keeps `MissionOriginBound` events in a durable outbox.
+//! keeps `MissionOriginBound` events in a durable outbox. A [`Runtime`]'s
+//! calls block (from async code, make them on a blocking thread).
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -49,6 +50,7 @@ pub mod repo_queue;
 pub mod repo_root;
 pub mod runtime;
 pub mod spec_kitty_install;
+mod stamps;
 
 /// The records of the WIT `types` interface (one definition, shared with the guest).
 pub use spec_kitty_origin::model as types;

@@ -30,6 +30,11 @@ pub struct Outcome<T> {
 }
 
 /// The component, ready to serve calls.
+///
+/// Its methods block until the call is done: each runs on an event loop of
+/// its own. From async code, call them on a blocking thread
+/// (`tokio::task::spawn_blocking`); called on a thread that is driving async
+/// tasks, they panic. Several threads may call one `Runtime` at once.
 pub struct Runtime {
     pre: OriginBindingPre<CallState>,
     capabilities: Capabilities,
@@ -261,12 +266,20 @@ impl Runtime {
             // The guest yields every YIELD_INTERVAL_FUEL, and waits on the
             // host in futures: the timeout fires in either, and dropping the
             // call stops it there.
-            tokio::time::timeout(deadline, call).await.unwrap_or_else(|_| {
-                Err(Error::Component(format!(
-                    "the component failed (it ran past its deadline of {} s); nothing further was done. Retry, and report it if it persists.",
-                    deadline.as_secs_f64()
-                )))
-            })
+            let outcome = tokio::time::timeout(deadline, call).await;
+            match outcome {
+                Ok(result) => result,
+                Err(_) => {
+                    // Stopped where it stood; an event it was handing over is kept whole.
+                    let emitting = store.data_mut().finish_emit().await;
+                    Err(Error::Component(format!(
+                        "the component failed (it ran past its deadline of {} s) and was stopped{}; nothing further was done. \
+                         Retry (a start or bind picks up where it stopped), and report it if it persists.",
+                        deadline.as_secs_f64(),
+                        if emitting { " after the event it was emitting was kept" } else { "" }
+                    )))
+                }
+            }
         });
         into_host_result(result?)
     }

@@ -129,11 +129,7 @@ pub fn capabilities(saas: &StubSaas, sink: &Arc<MemorySink>, logged_in: bool) ->
 /// Loads the built component; fails with what to do when it is missing.
 pub fn runtime(capabilities: Capabilities) -> Runtime {
     let wasm = wasm_path();
-    assert!(
-        wasm.is_file(),
-        "the component {} is missing: build it first with `make build` (cargo build --release --target wasm32-wasip2 -p spec-kitty-origin)",
-        wasm.display()
-    );
+    assert!(wasm.is_file(), "the component {} is missing: build it first with `make build`", wasm.display());
     let cache = target_dir().join("component-test-cache");
     Runtime::new(&wasm, Some(&cache), capabilities).expect("the component loads")
 }

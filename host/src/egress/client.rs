@@ -22,7 +22,7 @@ pub struct HttpAnswer {
 
 /// POSTs `body` to `path` on `origin` as `credentials`; the whole exchange
 /// (connect, headers, body) ends within `timeout`. Blocks: call it outside
-/// async code, or on a blocking thread of a runtime.
+/// async code (on a blocking thread, from async code).
 ///
 /// # Errors
 ///
@@ -37,17 +37,14 @@ pub fn post(
     timeout: Duration,
 ) -> Result<HttpAnswer, String> {
     let request = request(origin, credentials, path, headers, body)?;
-    match tokio::runtime::Handle::try_current() {
-        // A blocking thread of a runtime that drives it (an event emitted during a call).
-        Ok(handle) => handle.block_on(exchange(request, timeout)),
-        // Anywhere else (a flush): a current-thread runtime for this exchange alone.
-        Err(_) => tokio::runtime::Builder::new_current_thread()
-            .enable_io()
-            .enable_time()
-            .build()
-            .map_err(|e| format!("cannot start an event loop ({e})"))?
-            .block_on(exchange(request, timeout)),
-    }
+    // An event loop of this exchange's own: it does not depend on whether,
+    // or how, a runtime around the caller is being driven.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|e| format!("cannot start an event loop ({e})"))?
+        .block_on(exchange(request, timeout))
 }
 
 /// The POST of `body` to `path` on `origin` with `headers`, as `credentials`.
