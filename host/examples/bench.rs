@@ -150,7 +150,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     drop(cold);
     let t = Instant::now();
     drop(Runtime::new(&bare, Some(&cache), capabilities.clone())?);
-    row("load: deserialize the compiled component", ms(t.elapsed()), 1.2, None, "ms");
+    row("load: deserialize the compiled component", ms(t.elapsed()), 1.5, None, "ms");
     let t = Instant::now();
     Runtime::precompile(&bare)?;
     row("precompile, optimizing tier (make build)", ms(t.elapsed()), 350.0, None, "ms");
