@@ -41,7 +41,8 @@ fn send(url: &str, method: &str, path: &str, headers: &[(&str, &str)], body: Vec
         request = request.header(*name, *value);
     }
     let request = request.body(full_body(body)).unwrap();
-    wasmtime_wasi::runtime::in_tokio(client::exchange(request, Duration::from_secs(20))).unwrap()
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(client::exchange(request, Duration::from_secs(20))).unwrap()
 }
 
 fn search_body() -> Vec<u8> {
