@@ -381,10 +381,12 @@ impl kitty_origin_host::events::EventSink for SlowSink {
 #[test]
 fn a_call_stopped_by_its_deadline_mid_emit_keeps_the_event_whole() {
     let saas = StubSaas::new(happy);
-    let slow = Arc::new(SlowSink { delay: std::time::Duration::from_millis(900), kept: MemorySink::default() });
+    // The deadline falls inside the first emit: the start's local work before
+    // it takes milliseconds, far less than the second the deadline allows.
+    let slow = Arc::new(SlowSink { delay: std::time::Duration::from_millis(2500), kept: MemorySink::default() });
     let mut caps = capabilities(&saas, &Arc::new(MemorySink::default()), true);
     caps.events = slow.clone();
-    caps.call_limits = kitty_origin_host::CallLimits { deadline: std::time::Duration::from_millis(300), ..Default::default() };
+    caps.call_limits = kitty_origin_host::CallLimits { deadline: std::time::Duration::from_millis(1000), ..Default::default() };
     let h = Harness { runtime: runtime(caps), saas, sink: Arc::new(MemorySink::default()), repo: tempfile::tempdir().unwrap() };
     h.write(".kittify/config.yaml", LINEAR_CONFIG);
     let err = h
