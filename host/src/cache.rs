@@ -98,25 +98,21 @@ impl Engines {
         Ok(engine)
     }
 
-    /// A compiled copy of the component with content hash `content`: the
-    /// optimizing engine's (in `cache_dir` or beside the component at
-    /// `path`), else the quick engine's (in `cache_dir`).
+    /// A compiled copy of the component with content hash `content` (in
+    /// `cache_dir` or beside the component at `path`): the optimizing
+    /// engine's, else the quick engine's. The quick engine is only made when
+    /// there is a cache to look in.
     fn find(&mut self, path: &Path, cache_dir: Option<&Path>, content: &str) -> Result<Option<Loaded>, Error> {
         let optimizing = self.optimizing.clone();
         if let Some(component) = deserialize_cached(&optimizing, path, cache_dir, &key_of(&optimizing, content)) {
             return Ok(Some(Loaded { engine: optimizing, component, outcome: CacheOutcome::Hit, tier: Tier::Optimizing }));
         }
-        let Some(dir) = cache_dir else { return Ok(None) };
+        if cache_dir.is_none() {
+            return Ok(None);
+        }
         let quick = self.quick()?;
-        let file = dir.join(key_of(&quick, content));
-        // SAFETY: as in `deserialize_cached`: written by `Component::serialize`
-        // of the quick engine's configuration, into the host's state directory.
-        Ok(file.is_file().then(|| unsafe { Component::deserialize_file(&quick, &file) }.ok()).flatten().map(|component| Loaded {
-            engine: quick,
-            component,
-            outcome: CacheOutcome::Hit,
-            tier: Tier::Quick,
-        }))
+        let found = deserialize_cached(&quick, path, cache_dir, &key_of(&quick, content));
+        Ok(found.map(|component| Loaded { engine: quick, component, outcome: CacheOutcome::Hit, tier: Tier::Quick }))
     }
 }
 

@@ -28,7 +28,6 @@ pub enum Tier {
 pub fn new_engine(tier: Tier) -> Result<Engine, Error> {
     let mut config = Config::new();
     config.consume_fuel(true);
-
     if tier == Tier::Quick {
         config.cranelift_opt_level(OptLevel::None);
         config.cranelift_regalloc_algorithm(RegallocAlgorithm::SinglePass);
