@@ -260,4 +260,15 @@ mod tests {
         assert_eq!(parse(&block).unwrap_err().kind(), ErrorKind::InvalidTrackerConfig);
         assert!(parse(&format!("tracker:\n  provider: linear\n  project_slug: x\nz: {}1{}\n", "[".repeat(10), "]".repeat(10))).is_ok());
     }
+
+    #[test]
+    fn a_config_whose_aliases_expand_too_far_is_refused_with_why() {
+        let mut laughs = String::from("tracker:\n  provider: linear\n  project_slug: x\nl0: &l0 [a, a, a, a, a, a, a, a, a, a]\n");
+        for level in 1..8 {
+            laughs.push_str(&format!("l{level}: &l{level} [{}]\n", vec![format!("*l{}", level - 1); 10].join(", ")));
+        }
+        let err = parse(&laughs).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidTrackerConfig);
+        assert!(err.message().contains("with its aliases expanded it holds more than 100000 values"), "{}", err.message());
+    }
 }

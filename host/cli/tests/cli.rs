@@ -148,7 +148,8 @@ fn local_and_configuration_errors() {
         format!("http://{}", listener.local_addr().unwrap())
     };
     let s = Scratch::new(Some(LINEAR));
-    s.run(Some(&dead), &["--json", "search", "--text", "x"]).assert_error(1, "control_plane_unreachable");
+    let err = s.run(Some(&dead), &["--json", "search", "--text", "x"]).assert_error(1, "control_plane_unreachable");
+    assert!(err["error"]["message"].as_str().unwrap().contains("(the connection was refused)"), "{err}");
     s.run(None, &["--json", "search", "--text", "x"]).assert_error(1, "not_logged_in");
     let err = s.run_logged_out(&saas.url, &["--json", "search", "--text", "x"]).assert_error(1, "not_logged_in");
     assert!(err["error"]["message"].as_str().unwrap().contains("log in first"));
