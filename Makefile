@@ -5,6 +5,14 @@
 
 CARGO      ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+# Native builds name the host as their target (.cargo/config.toml: static-pie
+# binaries on Linux), so they land in <target>/<host triple>/release.
+HOST_TRIPLE := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+BIN_DIR    := $(TARGET_DIR)/$(HOST_TRIPLE)/release
+# The native crates: all but `component/`, the guest's wasm32 link unit.
+NATIVE     := --workspace --exclude spec-kitty-origin-component
+# Where `make install` puts kitty-origin (bin/) and the component with its compiled copy (lib/kitty-origin/).
+PREFIX     ?= $(HOME)/.local
 GUEST_DIR  := $(TARGET_DIR)/wasm32-wasip2/guest
 # The component: the core module the `component/` crate links, shrunk by
 # wasm-opt, wrapped by `wasm-tools component new`, custom sections stripped.
@@ -50,7 +58,7 @@ MCP_VERSION := 2.3.0
 MCP_VENV    := $(TARGET_DIR)/mcp-$(MCP_VERSION)
 MCP_CLIENT  := $(MCP_VENV)/.installed
 
-.PHONY: all setup build lint spec-kitty hosts mcp-client test demo bench wit clean FORCE
+.PHONY: all setup build install uninstall lint spec-kitty hosts mcp-client test demo bench wit clean FORCE
 
 all: build
 
@@ -75,7 +83,20 @@ build: setup
 		--dep spec-kitty:events-adapter="$(ADAPTER)" --dep spec-kitty:origin-binding="$(WASM)"
 	$(CARGO) build --release -p kitty-origin -p kitty-origin-dev-saas
 	@# Compiled once here, beside the component, so no user's first command compiles it.
-	"$(TARGET_DIR)/release/kitty-origin" --component "$(WASM)" precompile
+	"$(BIN_DIR)/kitty-origin" --component "$(WASM)" precompile
+
+## install: kitty-origin in $(PREFIX)/bin, the component and its compiled copy in $(PREFIX)/lib/kitty-origin
+install: build
+	install -d "$(PREFIX)/bin" "$(PREFIX)/lib/kitty-origin"
+	rm -f "$(PREFIX)/lib/kitty-origin/"*.cwasm
+	install -m 644 "$(WASM)" "$(PREFIX)/lib/kitty-origin/spec_kitty_origin.wasm"
+	install -m 755 "$(BIN_DIR)/kitty-origin" "$(PREFIX)/bin/kitty-origin"
+	"$(PREFIX)/bin/kitty-origin" precompile
+
+## uninstall: remove what `make install` put in $(PREFIX) (the state in ~/.spec-kitty/origin stays)
+uninstall:
+	rm -f "$(PREFIX)/bin/kitty-origin" "$(PREFIX)/lib/kitty-origin/spec_kitty_origin.wasm" "$(PREFIX)/lib/kitty-origin/"*.cwasm
+	-rmdir "$(PREFIX)/lib/kitty-origin"
 
 FORCE:
 
@@ -94,7 +115,7 @@ $(WASM): $(WASM_CORE) Makefile | setup
 ## lint: formatting and clippy (warnings are errors), natively and for the guest's wasm32 code
 lint: setup
 	$(CARGO) fmt --all --check
-	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --release $(NATIVE) --all-targets -- -D warnings
 	$(CARGO) clippy --release --target wasm32-wasip2 -p spec-kitty-origin -- -D warnings
 	$(CARGO) clippy --release --target wasm32-wasip2 -p spec-kitty-origin-events-adapter -- -D warnings
 
@@ -130,7 +151,7 @@ $(MCP_CLIENT):
 ## test: lint, then unit, component and host integration tests, the component in third-party hosts,
 ## Spec Kitty's own commands on our missions, and an MCP client driving `kitty-origin mcp`
 test: build lint $(SPEC_KITTY) hosts $(MCP_CLIENT)
-	$(CARGO) test --release --workspace
+	$(CARGO) test --release $(NATIVE)
 
 ## demo: the whole job end to end on the embedded dev control plane
 demo: build
@@ -138,7 +159,10 @@ demo: build
 
 ## bench: speed and memory of the hot paths
 bench: build
-	bash scripts/bench.sh
+	@# The bench times kitty-origin as a user has it: installed (a copy, as
+	@# `cargo install` or a package makes), beside the binary the linker wrote.
+	$(MAKE) --no-print-directory install PREFIX="$(TARGET_DIR)/bench-install"
+	bash scripts/bench.sh "$(TARGET_DIR)/bench-install"
 
 ## wit: print the built component's WIT
 wit: build

@@ -5,8 +5,9 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-BIN="$TARGET/release/kitty-origin"
-DEV_SAAS="$TARGET/release/kitty-origin-dev-saas"
+RELEASE="$TARGET/$(rustc -vV | sed -n 's/^host: //p')/release"
+BIN="$RELEASE/kitty-origin"
+DEV_SAAS="$RELEASE/kitty-origin-dev-saas"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kitty-origin-demo.XXXXXX")
 SAAS_PID=""
 

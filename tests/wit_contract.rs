@@ -16,6 +16,10 @@ use spec_kitty_origin::journal::CALL_ID_VAR;
 use spec_kitty_origin::templates::TEMPLATE_DIRS_VAR;
 use spec_kitty_origin::wire::SAAS_URL_VAR;
 
+#[path = "common/target_dir.rs"]
+mod target_dir;
+use target_dir::target_dir;
+
 /// The WIT package's own name, which local interface names stand for.
 const PACKAGE: &str = "spec-kitty:origin";
 const VERSION: &str = "0.1.0";
@@ -35,7 +39,7 @@ fn source_wit() -> String {
 
 /// A build `make build` produces, in this build's target directory.
 fn built(file: &str) -> PathBuf {
-    let wasm = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../wasm32-wasip2/guest").join(file);
+    let wasm = target_dir().join("wasm32-wasip2/guest").join(file);
     assert!(wasm.is_file(), "{} is missing: run `make build` first", wasm.display());
     wasm
 }

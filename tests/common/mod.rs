@@ -14,15 +14,12 @@ use kitty_origin_host::types::{MatchType, OriginCandidate};
 use kitty_origin_host::{CallLimits, Capabilities, Credentials, Runtime, SaasAccess, SaasOrigin, SpecTemplates};
 use serde_json::Value;
 
-/// The component `make build` produces, wherever the target directory is
-/// (`CARGO_TARGET_DIR` included): the test binary's `CARGO_TARGET_TMPDIR` is `<target>/tmp`.
+mod target_dir;
+pub use target_dir::target_dir;
+
+/// The component `make build` produces, in this build's target directory.
 pub fn wasm_path() -> PathBuf {
     target_dir().join("wasm32-wasip2/guest/spec_kitty_origin.wasm")
-}
-
-/// The cargo target directory of this build.
-pub fn target_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("CARGO_TARGET_TMPDIR is <target>/tmp").to_path_buf()
 }
 
 /// The token the host holds; the guest must never see it.

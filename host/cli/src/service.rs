@@ -28,18 +28,17 @@ const COMPONENT_FILE: &str = "spec_kitty_origin.wasm";
 const COMPONENT_VAR: &str = "KITTY_ORIGIN_COMPONENT";
 
 /// Where the component is: `component` (`--component`), `$KITTY_ORIGIN_COMPONENT`,
-/// next to the binary, or in the build tree beside it (`<target>/wasm32-wasip2/guest`,
-/// wherever `CARGO_TARGET_DIR` put `<target>`).
+/// next to the binary, where `make install` puts it (`<prefix>/lib/kitty-origin`
+/// for `<prefix>/bin/kitty-origin`), or in the build tree (`<target>/wasm32-wasip2/guest`
+/// for `<target>/<host triple>/release/kitty-origin`, wherever `CARGO_TARGET_DIR` put `<target>`).
 pub fn component_path(component: Option<&Path>) -> PathBuf {
     if let Some(path) = component.map(Path::to_path_buf).or_else(|| std::env::var_os(COMPONENT_VAR).map(PathBuf::from)) {
         return path;
     }
     let exe_dir = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)).unwrap_or_default();
-    let beside = exe_dir.join(COMPONENT_FILE);
-    if beside.is_file() {
-        return beside;
-    }
-    exe_dir.join("../wasm32-wasip2/guest").join(COMPONENT_FILE)
+    let build_tree = exe_dir.join("../../wasm32-wasip2/guest").join(COMPONENT_FILE);
+    let candidates = [exe_dir.join(COMPONENT_FILE), exe_dir.join("../lib/kitty-origin").join(COMPONENT_FILE)];
+    candidates.into_iter().find(|path| path.is_file()).unwrap_or(build_tree)
 }
 
 /// The control plane and session from the environment or `credentials.json`.

@@ -318,6 +318,32 @@ fn the_builds_precompiled_component_spares_the_first_command_a_compile() {
     assert_eq!(cached, Vec::<PathBuf>::new(), "the first command loaded the precompiled copy, it compiled nothing");
 }
 
+#[test]
+fn the_component_is_found_in_the_build_tree_and_where_make_install_puts_it() {
+    let saas = DevSaasServer::start(&[]);
+    let s = Scratch::new(Some(LINEAR));
+    let search = |binary: &Path| {
+        let mut cmd = std::process::Command::new(binary);
+        cmd.arg("--repo").arg(s.repo.path()).args(["--json", "search", "--key", "WEB-123"]).stdin(std::process::Stdio::null());
+        s.env(&mut cmd, Some(&saas.url));
+        Run::from(cmd.env_remove("KITTY_ORIGIN_COMPONENT").output().unwrap())
+    };
+    let found = |run: Run| run.ok_json()["candidates"][0]["external_issue_key"].clone();
+    // <target>/<host triple>/release/kitty-origin: <target>/wasm32-wasip2/guest.
+    assert_eq!(found(search(Path::new(env!("CARGO_BIN_EXE_kitty-origin")))), "WEB-123");
+    // <prefix>/bin/kitty-origin: <prefix>/lib/kitty-origin, once `make install` put it there.
+    let prefix = tempfile::tempdir().unwrap();
+    let (bin, lib) = (prefix.path().join("bin/kitty-origin"), prefix.path().join("lib/kitty-origin"));
+    std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_kitty-origin"), &bin).unwrap();
+    let err = search(&bin).assert_error(1, "component_failed");
+    let message = err["error"]["message"].as_str().unwrap();
+    assert!(message.contains("wasm32-wasip2/guest/spec_kitty_origin.wasm") && message.contains("make build"), "{message}");
+    std::fs::create_dir_all(&lib).unwrap();
+    std::fs::copy(wasm_path(), lib.join("spec_kitty_origin.wasm")).unwrap();
+    assert_eq!(found(search(&bin)), "WEB-123");
+}
+
 /// The compiled components in the cache directory `dir` (none when it is missing).
 fn cwasm_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(dir)

@@ -14,7 +14,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{DevSaasServer, LINEAR, Scratch, TOKEN};
+use common::{DevSaasServer, LINEAR, Scratch, TOKEN, target_dir};
 use kitty_origin_dev_saas::{Fixtures, Project, Ticket};
 use serde_json::Value;
 
@@ -23,11 +23,6 @@ use serde_json::Value;
 const STEP: Duration = Duration::from_secs(180);
 /// The longest the proxy may take to say where it listens.
 const PROXY_START: Duration = Duration::from_secs(30);
-
-/// `<target>`, wherever `CARGO_TARGET_DIR` put it.
-fn target_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("CARGO_TARGET_TMPDIR is <target>/tmp").to_path_buf()
-}
 
 /// A tool from `$var`, else the one `make hosts` installed under
 /// `<target>/tools/<prefix>*/<rel>`; panics with what to run when there is none.

@@ -21,7 +21,7 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(240);
 
 /// The venv's Python, with the `mcp` package (`.installed` marks a complete install).
 fn python() -> PathBuf {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../mcp-2.3.0");
+    let venv = target_dir().join("mcp-2.3.0");
     assert!(
         venv.join(".installed").is_file(),
         "{} is missing or incomplete: run `make test` (or `make mcp-client`), which installs PyPI mcp 2.3.0 there",

@@ -10,12 +10,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use common::{DevSaasServer, TOKEN, wasm_path};
+use common::{DevSaasServer, TOKEN, target_dir, wasm_path};
 use serde_json::Value;
 
 /// The `spec-kitty` the Makefile installed.
 fn spec_kitty_bin() -> PathBuf {
-    let bin = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../spec-kitty-3.2.7/bin/spec-kitty");
+    let bin = target_dir().join("spec-kitty-3.2.7/bin/spec-kitty");
     assert!(bin.is_file(), "{} is missing: run `make test`, which installs spec-kitty-cli 3.2.7 there", bin.display());
     bin
 }

@@ -10,10 +10,13 @@ use kitty_origin_dev_saas::{DevSaas, DevSaasConfig, Fixtures};
 /// The token the dev control plane accepts in tests.
 pub const TOKEN: &str = "test-token";
 
-/// The component `make build` produces, wherever the target directory is
-/// (`CARGO_TARGET_DIR` included): the test binary's `CARGO_TARGET_TMPDIR` is `<target>/tmp`.
+#[path = "../../../../tests/common/target_dir.rs"]
+mod target_dir;
+pub use target_dir::target_dir;
+
+/// The component `make build` produces, in this build's target directory.
 pub fn wasm_path() -> PathBuf {
-    let wasm = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../wasm32-wasip2/guest/spec_kitty_origin.wasm");
+    let wasm = target_dir().join("wasm32-wasip2/guest/spec_kitty_origin.wasm");
     assert!(wasm.is_file(), "{} is missing: run `make build` first", wasm.display());
     wasm
 }
