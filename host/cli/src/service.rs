@@ -36,8 +36,9 @@ pub fn component_path(component: Option<&Path>) -> PathBuf {
         return path;
     }
     let exe_dir = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)).unwrap_or_default();
-    let build_tree = exe_dir.join("../../wasm32-wasip2/guest").join(COMPONENT_FILE);
-    let candidates = [exe_dir.join(COMPONENT_FILE), exe_dir.join("../lib/kitty-origin").join(COMPONENT_FILE)];
+    let up = |levels: usize| exe_dir.ancestors().nth(levels).unwrap_or(&exe_dir).to_path_buf();
+    let build_tree = up(2).join("wasm32-wasip2/guest").join(COMPONENT_FILE);
+    let candidates = [exe_dir.join(COMPONENT_FILE), up(1).join("lib/kitty-origin").join(COMPONENT_FILE)];
     candidates.into_iter().find(|path| path.is_file()).unwrap_or(build_tree)
 }
 
