@@ -15,6 +15,7 @@ use crate::confirm::{self, Mode};
 use crate::failure::Failure;
 use crate::output::{self, CommandOutput};
 use crate::service::{self, Service};
+use crate::streams;
 
 /// The service for this command, after recovering what crashed calls left in the repo.
 fn open_service(cli: &Cli) -> Result<Service, Failure> {
@@ -86,7 +87,7 @@ pub fn events(cli: &Cli, command: &EventsCommand) -> Result<CommandOutput, Failu
         EventsCommand::Flush { include_rejected } => {
             let mut progress = |done: usize, total: usize| {
                 if total > 0 && !json_mode {
-                    eprintln!("delivered {done}/{total} event(s)");
+                    streams::warn(&format!("delivered {done}/{total} event(s)"));
                 }
             };
             // The outbox, with what the WASI-only build queued in the repo.

@@ -7,6 +7,7 @@ mod failure;
 mod mcp;
 mod output;
 mod service;
+mod streams;
 
 use std::process::ExitCode;
 
@@ -36,7 +37,7 @@ fn serve_mcp(cli: &Cli) -> ExitCode {
     match mcp::serve(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("kitty-origin: {}", failure.message);
+            streams::warn(&format!("kitty-origin: {}", failure.message));
             ExitCode::from(failure.exit)
         }
     }
@@ -49,9 +50,7 @@ fn main() -> ExitCode {
             let wants_json = std::env::args().any(|a| a == "--json");
             if wants_json && err.use_stderr() {
                 let failure = usage_failure(&err);
-                println!("{}", failure.json());
-                eprintln!("kitty-origin: {}", output::clean(&failure.message));
-                return ExitCode::from(failure.exit);
+                return report(&failure);
             }
             err.exit();
         }
@@ -67,19 +66,30 @@ fn main() -> ExitCode {
     };
     match outcome {
         Ok(output) => {
-            if cli.json {
-                println!("{}", serde_json::to_string_pretty(&output.json).unwrap_or_default());
-            } else {
-                print!("{}", output.text);
+            let text = if cli.json { format!("{}\n", serde_json::to_string_pretty(&output.json).unwrap_or_default()) } else { output.text };
+            match streams::say(&text) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    streams::warn(&format!(
+                        "kitty-origin: the command succeeded, but its output could not be written to stdout ({e}); \
+                         free the space or fix the redirection, then run `kitty-origin events list` or look in kitty-specs/ for what it did."
+                    ));
+                    ExitCode::FAILURE
+                }
             }
-            ExitCode::SUCCESS
         }
+        Err(failure) if cli.json => report(&failure),
         Err(failure) => {
-            if cli.json {
-                println!("{}", failure.json());
-            }
-            eprintln!("kitty-origin: {}", output::clean(&failure.message));
+            streams::warn(&format!("kitty-origin: {}", output::clean(&failure.message)));
             ExitCode::from(failure.exit)
         }
     }
+}
+
+/// A `--json` failure: its JSON on stdout, its message on stderr, its exit status.
+fn report(failure: &Failure) -> ExitCode {
+    // The failure's own status stands, whether or not stdout still takes it.
+    let _ = streams::say(&format!("{}\n", failure.json()));
+    streams::warn(&format!("kitty-origin: {}", output::clean(&failure.message)));
+    ExitCode::from(failure.exit)
 }

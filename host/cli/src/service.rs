@@ -21,6 +21,7 @@ use kitty_origin_host::{Capabilities, Runtime, SaasAccess, SpecTemplates, state_
 use crate::confirm;
 use crate::failure::Failure;
 use crate::output::{self, CommandOutput};
+use crate::streams;
 
 /// The component's file name.
 const COMPONENT_FILE: &str = "spec_kitty_origin.wasm";
@@ -190,9 +191,9 @@ struct BindOutput<'a> {
 /// Tells the developer on stderr what a recovery after a crash did.
 fn report_recovery(report: &RecoveryReport) {
     for mission in &report.completed {
-        eprintln!("kitty-origin: completed the interrupted origin bind of mission {mission}.");
+        streams::warn(&format!("kitty-origin: completed the interrupted origin bind of mission {mission}."));
     }
     for (mission, why) in &report.postponed {
-        eprintln!("kitty-origin: the interrupted origin bind of mission {mission} is still pending: {}", output::clean(why));
+        streams::warn(&format!("kitty-origin: the interrupted origin bind of mission {mission} is still pending: {}", output::clean(why)));
     }
 }

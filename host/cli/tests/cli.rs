@@ -319,6 +319,54 @@ fn the_builds_precompiled_component_spares_the_first_command_a_compile() {
 }
 
 #[test]
+fn a_reader_that_goes_away_or_a_full_disk_is_reported_not_a_panic() {
+    use std::process::{Command, Stdio};
+    let saas = DevSaasServer::start(&[]);
+    let s = Scratch::new(Some(LINEAR));
+    let run = |stdout: Stdio, args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kitty-origin"));
+        cmd.arg("--repo").arg(s.repo.path()).args(args).stdin(Stdio::null()).stdout(stdout).stderr(Stdio::piped());
+        s.env(&mut cmd, Some(&saas.url));
+        let output = cmd.output().unwrap();
+        (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let closed_pipe = || {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        Stdio::from(writer)
+    };
+    let full_disk = || Stdio::from(std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap());
+    let search = ["--json", "search", "--key", "WEB-123"];
+    // `kitty-origin search | head -0`: the pipeline wanted no more.
+    assert_eq!(run(closed_pipe(), &search), (Some(0), String::new()));
+    assert_eq!(run(closed_pipe(), &search[1..]), (Some(0), String::new()));
+    // stdout on a full disk: the command did its work and says its output is lost.
+    let (code, stderr) = run(full_disk(), &search);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("the command succeeded, but its output could not be written to stdout"), "{stderr}");
+    // A failure keeps its status and tells stderr, whatever stdout does.
+    s.write(".kittify/config.yaml", "tracker: {}\n");
+    for stdout in [closed_pipe(), full_disk()] {
+        let (code, stderr) = run(stdout, &search);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert!(stderr.starts_with("kitty-origin: ") && !stderr.contains("panicked"), "{stderr}");
+    }
+    assert_eq!(saas.requests().len(), 3, "the three searches of a bound repo reached the control plane");
+}
+
+#[test]
+fn the_control_plane_is_reached_by_host_name() {
+    // The binary is static-pie: glibc's built-in resolvers (here /etc/hosts) name the host.
+    let saas = DevSaasServer::start(&[]);
+    let s = Scratch::new(Some(LINEAR));
+    let by_name = saas.url.replacen("127.0.0.1", "localhost", 1);
+    assert!(by_name.starts_with("http://localhost:"), "{by_name}");
+    let out = s.run(Some(&by_name), &["--json", "search", "--key", "WEB-123"]).ok_json();
+    assert_eq!(out["candidates"][0]["external_issue_key"], "WEB-123");
+    assert_eq!(saas.requests().len(), 1, "one search reached the control plane");
+}
+
+#[test]
 fn the_component_is_found_in_the_build_tree_and_where_make_install_puts_it() {
     let saas = DevSaasServer::start(&[]);
     let s = Scratch::new(Some(LINEAR));

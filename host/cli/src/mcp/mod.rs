@@ -30,6 +30,7 @@ use kitty_origin_host::wire::DEFAULT_SEARCH_LIMIT;
 use crate::args::Cli;
 use crate::failure::Failure;
 use crate::service::{self, Service};
+use crate::streams;
 use confirmation::{Decision, Request};
 use tokens::{Subject, TOKEN_TTL, Tokens};
 
@@ -126,7 +127,7 @@ fn tool_result(outcome: Result<Value, Failure>) -> CallToolResult {
     match outcome {
         Ok(value) => CallToolResult::structured(value),
         Err(failure) => {
-            eprintln!("kitty-origin mcp: {}: {}", failure.code, failure.message);
+            streams::warn(&format!("kitty-origin mcp: {}: {}", failure.code, failure.message));
             CallToolResult::structured_error(failure.json())
         }
     }
@@ -311,7 +312,10 @@ pub fn serve(cli: &Cli) -> Result<(), Failure> {
         )
     })?;
     let server = OriginServer::new(cli.repo.clone(), cli.component.clone());
-    eprintln!("kitty-origin mcp: serving {} on stdin/stdout (tools: {SEARCH_TOOL}, {START_TOOL}, {BIND_TOOL})", cli.repo.display());
+    streams::warn(&format!(
+        "kitty-origin mcp: serving {} on stdin/stdout (tools: {SEARCH_TOOL}, {START_TOOL}, {BIND_TOOL})",
+        cli.repo.display()
+    ));
     let served = runtime.block_on(async move {
         match server.serve(rmcp::transport::stdio()).await {
             Ok(running) => running.waiting().await.map(|_| ()).map_err(|err| err.to_string()),
@@ -321,7 +325,7 @@ pub fn serve(cli: &Cli) -> Result<(), Failure> {
         }
     });
     runtime.shutdown_timeout(SHUTDOWN_GRACE);
-    eprintln!("kitty-origin mcp: stdin closed, stopped");
+    streams::warn("kitty-origin mcp: stdin closed, stopped");
     served.map_err(|err| {
         Failure::new("mcp_failed", format!("The MCP session failed ({err}). Restart the server from your MCP client."), false)
     })
