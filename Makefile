@@ -77,7 +77,7 @@ setup:
 build: setup
 	@# The adapter on its own: it uses the guest crate without its `component`
 	@# feature (separate commands keep the features apart).
-	$(CARGO) build --profile guest --target wasm32-wasip2 -p spec-kitty-origin-events-adapter
+	$(CARGO) rustc --profile guest --target wasm32-wasip2 -p spec-kitty-origin-events-adapter --lib --crate-type cdylib
 	$(MAKE) --no-print-directory "$(WASM)"
 	"$(WAC)" compose adapter/standalone.wac -o "$(STANDALONE)" \
 		--dep spec-kitty:events-adapter="$(ADAPTER)" --dep spec-kitty:origin-binding="$(WASM)"
