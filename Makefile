@@ -8,11 +8,16 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 # Native builds name the host as their target (.cargo/config.toml: static-pie
 # binaries on Linux), so they land in <target>/<host triple>/release.
 HOST_TRIPLE := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+ifeq ($(HOST_TRIPLE),)
+$(error rustc is not on the PATH: install Rust (https://rustup.rs), then run make again)
+endif
 BIN_DIR    := $(TARGET_DIR)/$(HOST_TRIPLE)/release
 # The native crates: all but `component/`, the guest's wasm32 link unit.
 NATIVE     := --workspace --exclude spec-kitty-origin-component
-# Where `make install` puts kitty-origin (bin/) and the component with its compiled copy (lib/kitty-origin/).
+# Where `make install` puts kitty-origin (bin/) and the component with its compiled copy
+# (lib/kitty-origin/); DESTDIR stages the tree elsewhere (for a package).
 PREFIX     ?= $(HOME)/.local
+INSTALL_TO := $(DESTDIR)$(PREFIX)
 GUEST_DIR  := $(TARGET_DIR)/wasm32-wasip2/guest
 # The component: the core module the `component/` crate links, shrunk by
 # wasm-opt, wrapped by `wasm-tools component new`, custom sections stripped.
@@ -49,6 +54,8 @@ WASM_TOOLS_VERSION := 1.262.0.0
 WASM_TOOLS_VENV := $(TOOLS)/wasm-tools-$(WASM_TOOLS_VERSION)
 WASM_TOOLS ?= $(WASM_TOOLS_VENV)/bin/wasm-tools
 export WASM_TOOLS
+# The tests find the component, the tools and the venvs here.
+export KITTY_ORIGIN_TARGET_DIR := $(TARGET_DIR)
 # The real Spec Kitty, for the interop tests: a venv of its own, from PyPI.
 SPEC_KITTY_VERSION := 3.2.7
 SPEC_KITTY_VENV    := $(TARGET_DIR)/spec-kitty-$(SPEC_KITTY_VERSION)
@@ -86,17 +93,19 @@ build: setup
 	"$(BIN_DIR)/kitty-origin" --component "$(WASM)" precompile
 
 ## install: kitty-origin in $(PREFIX)/bin, the component and its compiled copy in $(PREFIX)/lib/kitty-origin
-install: build
-	install -d "$(PREFIX)/bin" "$(PREFIX)/lib/kitty-origin"
-	rm -f "$(PREFIX)/lib/kitty-origin/"*.cwasm
-	install -m 644 "$(WASM)" "$(PREFIX)/lib/kitty-origin/spec_kitty_origin.wasm"
-	install -m 755 "$(BIN_DIR)/kitty-origin" "$(PREFIX)/bin/kitty-origin"
-	"$(PREFIX)/bin/kitty-origin" precompile
+## (after `make build`, which it does not redo: `sudo make install` builds nothing as root)
+install:
+	@test -x "$(BIN_DIR)/kitty-origin" -a -f "$(WASM)" || { echo "make install: nothing built in $(TARGET_DIR): run make build first" >&2; exit 1; }
+	install -d "$(INSTALL_TO)/bin" "$(INSTALL_TO)/lib/kitty-origin"
+	rm -f "$(INSTALL_TO)/lib/kitty-origin/"*.cwasm
+	install -m 644 "$(WASM)" "$(INSTALL_TO)/lib/kitty-origin/spec_kitty_origin.wasm"
+	install -m 755 "$(BIN_DIR)/kitty-origin" "$(INSTALL_TO)/bin/kitty-origin"
+	"$(INSTALL_TO)/bin/kitty-origin" --component "$(INSTALL_TO)/lib/kitty-origin/spec_kitty_origin.wasm" precompile
 
 ## uninstall: remove what `make install` put in $(PREFIX) (the state in ~/.spec-kitty/origin stays)
 uninstall:
-	rm -f "$(PREFIX)/bin/kitty-origin" "$(PREFIX)/lib/kitty-origin/spec_kitty_origin.wasm" "$(PREFIX)/lib/kitty-origin/"*.cwasm
-	-rmdir "$(PREFIX)/lib/kitty-origin"
+	rm -f "$(INSTALL_TO)/bin/kitty-origin" "$(INSTALL_TO)/lib/kitty-origin/spec_kitty_origin.wasm" "$(INSTALL_TO)/lib/kitty-origin/"*.cwasm
+	-rmdir "$(INSTALL_TO)/lib/kitty-origin"
 
 FORCE:
 

@@ -136,7 +136,7 @@ pub fn load_component(path: &Path, cache_dir: Option<&Path>) -> Result<Loaded, E
     }
     let wasm = std::fs::read(path).map_err(|e| {
         Error::Component(format!(
-            "cannot read the component {} ({e}). Build it with `make build`, or point KITTY_ORIGIN_COMPONENT at it.",
+            "cannot read the component {} ({e}). Build it with `make build` (`make install` puts it beside an installed kitty-origin), or point KITTY_ORIGIN_COMPONENT at it.",
             path.display()
         ))
     })?;

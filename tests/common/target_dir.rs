@@ -3,8 +3,20 @@
 
 use std::path::{Path, PathBuf};
 
-/// `<target>`: a test binary's `CARGO_TARGET_TMPDIR` is `<target>/<host triple>/tmp`
-/// (`.cargo/config.toml` names the host as every native build's target).
+/// `<target>`: `$KITTY_ORIGIN_TARGET_DIR` (the Makefile exports it), else
+/// derived from the test binary's `CARGO_TARGET_TMPDIR`, which is
+/// `<target>/<host triple>/tmp` (`.cargo/config.toml` names the host as every
+/// native build's target).
 pub fn target_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).ancestors().nth(2).expect("CARGO_TARGET_TMPDIR is <target>/<host triple>/tmp").to_path_buf()
+    if let Some(dir) = std::env::var_os("KITTY_ORIGIN_TARGET_DIR").filter(|dir| !dir.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let dir = tmp.ancestors().nth(2).expect("CARGO_TARGET_TMPDIR is <target>/<host triple>/tmp");
+    assert!(
+        dir.join("CACHEDIR.TAG").is_file() && tmp.parent().is_some_and(|triple| triple.join("CACHEDIR.TAG").is_file()),
+        "{} is not <target>/<host triple>/tmp: set KITTY_ORIGIN_TARGET_DIR to the target directory (make test does)",
+        tmp.display()
+    );
+    dir.to_path_buf()
 }

@@ -5,6 +5,7 @@ mod commands;
 mod confirm;
 mod failure;
 mod mcp;
+mod name_services;
 mod output;
 mod service;
 mod streams;
@@ -44,10 +45,11 @@ fn serve_mcp(cli: &Cli) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    name_services::pin_builtin();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            let wants_json = std::env::args().any(|a| a == "--json");
+            let wants_json = std::env::args_os().any(|a| a == "--json");
             if wants_json && err.use_stderr() {
                 let failure = usage_failure(&err);
                 return report(&failure);

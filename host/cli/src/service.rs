@@ -31,7 +31,8 @@ const COMPONENT_VAR: &str = "KITTY_ORIGIN_COMPONENT";
 /// Where the component is: `component` (`--component`), `$KITTY_ORIGIN_COMPONENT`,
 /// next to the binary, where `make install` puts it (`<prefix>/lib/kitty-origin`
 /// for `<prefix>/bin/kitty-origin`), or in the build tree (`<target>/wasm32-wasip2/guest`
-/// for `<target>/<host triple>/release/kitty-origin`, wherever `CARGO_TARGET_DIR` put `<target>`).
+/// for `<target>/<host triple>/release/kitty-origin`, or `<target>/release/kitty-origin`
+/// when cargo ran without this repo's `.cargo/config.toml`).
 pub fn component_path(component: Option<&Path>) -> PathBuf {
     if let Some(path) = component.map(Path::to_path_buf).or_else(|| std::env::var_os(COMPONENT_VAR).map(PathBuf::from)) {
         return path;
@@ -39,7 +40,12 @@ pub fn component_path(component: Option<&Path>) -> PathBuf {
     let exe_dir = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)).unwrap_or_default();
     let up = |levels: usize| exe_dir.ancestors().nth(levels).unwrap_or(&exe_dir).to_path_buf();
     let build_tree = up(2).join("wasm32-wasip2/guest").join(COMPONENT_FILE);
-    let candidates = [exe_dir.join(COMPONENT_FILE), up(1).join("lib/kitty-origin").join(COMPONENT_FILE)];
+    let candidates = [
+        exe_dir.join(COMPONENT_FILE),
+        up(1).join("lib/kitty-origin").join(COMPONENT_FILE),
+        build_tree.clone(),
+        up(1).join("wasm32-wasip2/guest").join(COMPONENT_FILE),
+    ];
     candidates.into_iter().find(|path| path.is_file()).unwrap_or(build_tree)
 }
 

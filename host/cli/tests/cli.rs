@@ -318,6 +318,7 @@ fn the_builds_precompiled_component_spares_the_first_command_a_compile() {
     assert_eq!(cached, Vec::<PathBuf>::new(), "the first command loaded the precompiled copy, it compiled nothing");
 }
 
+#[cfg(target_os = "linux")] // /dev/full
 #[test]
 fn a_reader_that_goes_away_or_a_full_disk_is_reported_not_a_panic() {
     use std::process::{Command, Stdio};
@@ -356,7 +357,8 @@ fn a_reader_that_goes_away_or_a_full_disk_is_reported_not_a_panic() {
 
 #[test]
 fn the_control_plane_is_reached_by_host_name() {
-    // The binary is static-pie: glibc's built-in resolvers (here /etc/hosts) name the host.
+    // `localhost` comes from /etc/hosts, through getaddrinfo in whatever glibc
+    // the binary links (static-pie: the built-in `files` service).
     let saas = DevSaasServer::start(&[]);
     let s = Scratch::new(Some(LINEAR));
     let by_name = saas.url.replacen("127.0.0.1", "localhost", 1);
@@ -364,6 +366,33 @@ fn the_control_plane_is_reached_by_host_name() {
     let out = s.run(Some(&by_name), &["--json", "search", "--key", "WEB-123"]).ok_json();
     assert_eq!(out["candidates"][0]["external_issue_key"], "WEB-123");
     assert_eq!(saas.requests().len(), 1, "one search reached the control plane");
+}
+
+/// In a mount namespace of its own (`unshare`, as root or through a user
+/// namespace), `/etc/nsswitch.conf` names a module this system lacks before
+/// `files`: the static-pie binary must not try to load it (glibc's built-in
+/// services only, see `name_services.rs`), and still reaches the control
+/// plane by host name. strace shows the files it opens.
+#[cfg(all(target_os = "linux", target_env = "gnu", target_arch = "x86_64"))]
+#[test]
+fn the_static_binary_loads_no_name_service_module() {
+    let saas = DevSaasServer::start(&[]);
+    let s = Scratch::new(Some(LINEAR));
+    let nsswitch = s.home.path().join("nsswitch.conf");
+    std::fs::write(&nsswitch, "passwd: kittytest files\ngroup: kittytest files\nhosts: kittytest files dns\n").unwrap();
+    let trace = s.home.path().join("openat.trace");
+    let script = r#"mount --bind "$1" /etc/nsswitch.conf && exec strace -f -qq -o "$2" -e trace=openat "$3" --repo "$4" --json search --key WEB-123"#;
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["--map-root-user", "--mount", "sh", "-c", script, "sh"]);
+    cmd.arg(&nsswitch).arg(&trace).arg(env!("CARGO_BIN_EXE_kitty-origin")).arg(s.repo.path());
+    s.env(&mut cmd, Some(&saas.url.replacen("127.0.0.1", "localhost", 1)));
+    let run = Run::from(cmd.stdin(std::process::Stdio::null()).output().expect("unshare runs (util-linux)"));
+    assert_eq!(run.code, 0, "unshare, mount --bind and strace must work here (root, or user namespaces): {run:?}");
+    assert_eq!(run.json()["candidates"][0]["external_issue_key"], "WEB-123");
+    let opened = std::fs::read_to_string(&trace).unwrap();
+    assert!(opened.contains("/etc/nsswitch.conf"), "the binary read the test's nsswitch.conf: {opened}");
+    let modules: Vec<&str> = opened.lines().filter(|line| line.contains("libnss_")).collect();
+    assert!(modules.is_empty(), "the binary tried to load NSS modules: {modules:#?}");
 }
 
 #[test]
@@ -374,13 +403,23 @@ fn the_component_is_found_in_the_build_tree_and_where_make_install_puts_it() {
         let mut cmd = std::process::Command::new(binary);
         cmd.arg("--repo").arg(s.repo.path()).args(["--json", "search", "--key", "WEB-123"]).stdin(std::process::Stdio::null());
         s.env(&mut cmd, Some(&saas.url));
-        Run::from(cmd.env_remove("KITTY_ORIGIN_COMPONENT").output().unwrap())
+        cmd.env_remove("KITTY_ORIGIN_COMPONENT");
+        // A test forking meanwhile may hold the fresh copy's write descriptor
+        // for an instant (ETXTBSY): try again, a bounded number of times.
+        for _ in 0..50 {
+            match cmd.output() {
+                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => std::thread::sleep(std::time::Duration::from_millis(20)),
+                output => return Run::from(output.unwrap()),
+            }
+        }
+        panic!("{} stayed busy for a second", binary.display());
     };
     let found = |run: Run| run.ok_json()["candidates"][0]["external_issue_key"].clone();
     // <target>/<host triple>/release/kitty-origin: <target>/wasm32-wasip2/guest.
     assert_eq!(found(search(Path::new(env!("CARGO_BIN_EXE_kitty-origin")))), "WEB-123");
     // <prefix>/bin/kitty-origin: <prefix>/lib/kitty-origin, once `make install` put it there.
-    let prefix = tempfile::tempdir().unwrap();
+    // Under the target directory: /tmp may be mounted noexec.
+    let prefix = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let (bin, lib) = (prefix.path().join("bin/kitty-origin"), prefix.path().join("lib/kitty-origin"));
     std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
     std::fs::copy(env!("CARGO_BIN_EXE_kitty-origin"), &bin).unwrap();
