@@ -6,7 +6,7 @@
 CARGO      ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 # Native builds name the host as their target (.cargo/config.toml: static-pie
-# binaries on Linux), so they land in <target>/<host triple>/release.
+# binaries on x86-64 Linux), so they land in <target>/<host triple>/release.
 HOST_TRIPLE := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 ifeq ($(HOST_TRIPLE),)
 $(error rustc is not on the PATH: install Rust (https://rustup.rs), then run make again)
@@ -168,8 +168,8 @@ demo: build
 
 ## bench: speed and memory of the hot paths
 bench: build
-	@# The bench times kitty-origin as a user has it: installed (a copy, as
-	@# `cargo install` or a package makes), beside the binary the linker wrote.
+	@# The bench times kitty-origin installed (what a user runs), a paged-out
+	@# copy of that read back, and the binary as the linker wrote it.
 	$(MAKE) --no-print-directory install PREFIX="$(TARGET_DIR)/bench-install"
 	bash scripts/bench.sh "$(TARGET_DIR)/bench-install"
 
