@@ -65,7 +65,7 @@ MCP_VERSION := 2.3.0
 MCP_VENV    := $(TARGET_DIR)/mcp-$(MCP_VERSION)
 MCP_CLIENT  := $(MCP_VENV)/.installed
 
-.PHONY: all setup build install uninstall lint spec-kitty hosts mcp-client test demo bench wit clean FORCE
+.PHONY: all setup build install uninstall symbol-order lint spec-kitty hosts mcp-client test demo bench wit clean FORCE
 
 all: build
 
@@ -101,6 +101,10 @@ install:
 	install -m 644 "$(WASM)" "$(INSTALL_TO)/lib/kitty-origin/spec_kitty_origin.wasm"
 	install -m 755 "$(BIN_DIR)/kitty-origin" "$(INSTALL_TO)/bin/kitty-origin"
 	"$(INSTALL_TO)/bin/kitty-origin" --component "$(INSTALL_TO)/lib/kitty-origin/spec_kitty_origin.wasm" precompile
+
+## symbol-order: profile kitty-origin's searches (perf) and rewrite host/cli/symbol-order.txt, the layout lld gives its start-up code
+symbol-order: build
+	bash scripts/symbol-order.sh
 
 ## uninstall: remove what `make install` put in $(PREFIX) (the state in ~/.spec-kitty/origin stays)
 uninstall:
