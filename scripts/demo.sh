@@ -9,31 +9,14 @@ RELEASE="$TARGET/$(rustc -vV | sed -n 's/^host: //p')/release"
 BIN="$RELEASE/kitty-origin"
 DEV_SAAS="$RELEASE/kitty-origin-dev-saas"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kitty-origin-demo.XXXXXX")
-SAAS_PID=""
 
 export KITTY_ORIGIN_HOME="$WORK/home"
 export KITTY_ORIGIN_COMPONENT="$TARGET/wasm32-wasip2/guest/spec_kitty_origin.wasm"
 export SPEC_KITTY_TOKEN="demo-token" SPEC_KITTY_TEAM_SLUG="acme"
 
-stop_saas() {
-    if [ -n "$SAAS_PID" ]; then kill "$SAAS_PID" 2>/dev/null || true; wait "$SAAS_PID" 2>/dev/null || true; SAAS_PID=""; fi
-}
+# shellcheck source=scripts/dev-saas.sh
+. "$ROOT/scripts/dev-saas.sh"
 trap 'stop_saas; rm -rf "$WORK"' EXIT
-
-# start_saas ADDR [FLAGS...]: start the dev control plane and export its URL.
-start_saas() {
-    local addr=$1; shift
-    : > "$WORK/saas.log"
-    "$DEV_SAAS" --addr "$addr" --token "$SPEC_KITTY_TOKEN" --team "$SPEC_KITTY_TEAM_SLUG" "$@" > "$WORK/saas.log" 2>&1 &
-    SAAS_PID=$!
-    for _ in $(seq 100); do
-        if grep -q '^export SPEC_KITTY_SAAS_URL=' "$WORK/saas.log"; then break; fi
-        if ! kill -0 "$SAAS_PID" 2>/dev/null; then cat "$WORK/saas.log" >&2; exit 1; fi
-        sleep 0.1
-    done
-    SPEC_KITTY_SAAS_URL=$(sed -n 's/^export SPEC_KITTY_SAAS_URL=//p' "$WORK/saas.log")
-    export SPEC_KITTY_SAAS_URL
-}
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ kitty-origin %s\n' "$*"; "$BIN" "$@"; }

@@ -15,14 +15,12 @@ ROUNDS=${ROUNDS:-300}
 command -v perf >/dev/null || { echo "symbol-order: needs perf (apt-get install linux-perf)" >&2; exit 1; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kitty-origin-symbol-order.XXXXXX")
-SAAS_PID=""
-trap '[ -n "$SAAS_PID" ] && kill "$SAAS_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
-"$RELEASE/kitty-origin-dev-saas" --addr 127.0.0.1:0 --token order-token > "$WORK/saas.log" 2>&1 &
-SAAS_PID=$!
-for _ in $(seq 100); do grep -q '^export SPEC_KITTY_SAAS_URL=' "$WORK/saas.log" && break; sleep 0.1; done
-SPEC_KITTY_SAAS_URL=$(sed -n 's/^export SPEC_KITTY_SAAS_URL=//p' "$WORK/saas.log")
-[ -n "$SPEC_KITTY_SAAS_URL" ] || { cat "$WORK/saas.log" >&2; exit 1; }
-export SPEC_KITTY_SAAS_URL SPEC_KITTY_TOKEN=order-token SPEC_KITTY_TEAM_SLUG=acme KITTY_ORIGIN_HOME="$WORK/home"
+DEV_SAAS="$RELEASE/kitty-origin-dev-saas"
+export SPEC_KITTY_TOKEN=order-token SPEC_KITTY_TEAM_SLUG=acme KITTY_ORIGIN_HOME="$WORK/home"
+# shellcheck source=scripts/dev-saas.sh
+. "$ROOT/scripts/dev-saas.sh"
+trap 'stop_saas; rm -rf "$WORK"' EXIT
+start_saas 127.0.0.1:0
 export KITTY_ORIGIN_COMPONENT="$TARGET/wasm32-wasip2/guest/spec_kitty_origin.wasm"
 mkdir -p "$WORK/repo/.kittify"
 printf 'tracker:\n  provider: linear\n  project_slug: acme-web\n' > "$WORK/repo/.kittify/config.yaml"

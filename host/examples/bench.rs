@@ -78,16 +78,8 @@ fn paged_out_copy(installed: &Path, dir: &Path) -> Result<String, Box<dyn std::e
     }
     let binary = dir.join("bin/kitty-origin");
     std::fs::copy(installed, &binary)?;
-    for (tool, args) in [("sync", vec![]), ("dd", vec!["iflag=nocache", "count=0", "status=none"])] {
-        let mut command = Command::new(tool);
-        match tool {
-            "dd" => command.arg(format!("if={}", binary.display())).args(args),
-            _ => command.arg(&binary),
-        };
-        if !command.status()?.success() {
-            return Err(format!("{command:?} failed").into());
-        }
-    }
+    timed(Command::new("sync").arg(&binary))?;
+    timed(Command::new("dd").arg(format!("if={}", binary.display())).args(["iflag=nocache", "count=0", "status=none"]))?;
     Ok(binary.to_string_lossy().into_owned())
 }
 

@@ -51,8 +51,7 @@ fn main() -> ExitCode {
         Err(err) => {
             let wants_json = std::env::args_os().any(|a| a == "--json");
             if wants_json && err.use_stderr() {
-                let failure = usage_failure(&err);
-                return report(&failure);
+                return report(&usage_failure(&err), true);
             }
             err.exit();
         }
@@ -80,18 +79,16 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Err(failure) if cli.json => report(&failure),
-        Err(failure) => {
-            streams::warn(&format!("kitty-origin: {}", output::clean(&failure.message)));
-            ExitCode::from(failure.exit)
-        }
+        Err(failure) => report(&failure, cli.json),
     }
 }
 
-/// A `--json` failure: its JSON on stdout, its message on stderr, its exit status.
-fn report(failure: &Failure) -> ExitCode {
-    // The failure's own status stands, whether or not stdout still takes it.
-    let _ = streams::say(&format!("{}\n", failure.json()));
+/// A failure: its JSON on stdout with `--json`, its message on stderr, its exit status.
+fn report(failure: &Failure, json: bool) -> ExitCode {
+    if json {
+        // The failure's own status stands, whether or not stdout still takes it.
+        let _ = streams::say(&format!("{}\n", failure.json()));
+    }
     streams::warn(&format!("kitty-origin: {}", output::clean(&failure.message)));
     ExitCode::from(failure.exit)
 }

@@ -321,14 +321,12 @@ fn the_builds_precompiled_component_spares_the_first_command_a_compile() {
 #[cfg(target_os = "linux")] // /dev/full
 #[test]
 fn a_reader_that_goes_away_or_a_full_disk_is_reported_not_a_panic() {
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
     let saas = DevSaasServer::start(&[]);
     let s = Scratch::new(Some(LINEAR));
     let run = |stdout: Stdio, args: &[&str]| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kitty-origin"));
-        cmd.arg("--repo").arg(s.repo.path()).args(args).stdin(Stdio::null()).stdout(stdout).stderr(Stdio::piped());
-        s.env(&mut cmd, Some(&saas.url));
-        let output = cmd.output().unwrap();
+        let binary = Path::new(env!("CARGO_BIN_EXE_kitty-origin"));
+        let output = s.command(binary, Some(&saas.url), args).stdout(stdout).stderr(Stdio::piped()).output().unwrap();
         (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
     };
     let closed_pipe = || {
@@ -400,9 +398,7 @@ fn the_component_is_found_in_the_build_tree_and_where_make_install_puts_it() {
     let saas = DevSaasServer::start(&[]);
     let s = Scratch::new(Some(LINEAR));
     let search = |binary: &Path| {
-        let mut cmd = std::process::Command::new(binary);
-        cmd.arg("--repo").arg(s.repo.path()).args(["--json", "search", "--key", "WEB-123"]).stdin(std::process::Stdio::null());
-        s.env(&mut cmd, Some(&saas.url));
+        let mut cmd = s.command(binary, Some(&saas.url), &["--json", "search", "--key", "WEB-123"]);
         cmd.env_remove("KITTY_ORIGIN_COMPONENT");
         // A test forking meanwhile may hold the fresh copy's write descriptor
         // for an instant (ETXTBSY): try again, a bounded number of times.

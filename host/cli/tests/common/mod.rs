@@ -122,15 +122,21 @@ impl Scratch {
         std::fs::write(path, text).unwrap();
     }
 
-    /// Runs `kitty-origin --repo <repo> args...` against `saas_url` (none: unset).
-    pub fn run(&self, saas_url: Option<&str>, args: &[&str]) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kitty-origin"));
+    /// `binary --repo <repo> args...` (a `kitty-origin` binary) against
+    /// `saas_url` (none: unset), in the environment of [`test_env`], stdin closed.
+    pub fn command(&self, binary: &Path, saas_url: Option<&str>, args: &[&str]) -> Command {
+        let mut cmd = Command::new(binary);
         if !args.contains(&"--repo") {
             cmd.arg("--repo").arg(self.repo.path());
         }
         cmd.args(args).stdin(Stdio::null());
         test_env(&mut cmd, self.home.path(), saas_url);
-        Run::from(cmd.output().unwrap())
+        cmd
+    }
+
+    /// Runs `kitty-origin --repo <repo> args...` against `saas_url` (none: unset).
+    pub fn run(&self, saas_url: Option<&str>, args: &[&str]) -> Run {
+        Run::from(self.command(Path::new(env!("CARGO_BIN_EXE_kitty-origin")), saas_url, args).output().unwrap())
     }
 
     /// The environment `kitty-origin` runs with here (see [`test_env`]).
@@ -160,21 +166,8 @@ impl Scratch {
 
     /// Like [`Scratch::run`] without a token.
     pub fn run_logged_out(&self, saas_url: &str, args: &[&str]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_kitty-origin"))
-            .arg("--repo")
-            .arg(self.repo.path())
-            .args(args)
-            .env("KITTY_ORIGIN_HOME", self.home.path())
-            .env("HOME", self.home.path())
-            .env("SPEC_KITTY_PACKS_ROOT", self.home.path().join("no-spec-kitty"))
-            .env("KITTY_ORIGIN_COMPONENT", wasm_path())
-            .env("SPEC_KITTY_SAAS_URL", saas_url)
-            .env_remove("SPEC_KITTY_TOKEN")
-            .env_remove("SPEC_KITTY_TEAM_SLUG")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        Run::from(output)
+        let mut cmd = self.command(Path::new(env!("CARGO_BIN_EXE_kitty-origin")), Some(saas_url), args);
+        Run::from(cmd.env_remove("SPEC_KITTY_TOKEN").env_remove("SPEC_KITTY_TEAM_SLUG").output().unwrap())
     }
 }
 
